@@ -357,6 +357,7 @@ class DetectorHeartbeat(Message, frozen=True, kw_only=True, tag="detector_heartb
     replica_id: str
     started_ns: int
     sent_ns: int
+    stopping: bool = False  # last heartbeat of a replica shutting down: peers rebalance at once
 
 
 class DeadLetter(Message, frozen=True, kw_only=True, tag="dead_letter"):

@@ -1,0 +1,387 @@
+"""Optimal input of an arbitrage cycle (2-4 hops over any mix of pools), exact to the wei.
+
+Profit ``out(x) - x`` of a cycle is concave in the continuous limit (every hop is concave and
+increasing), so its maximum is where the composite's slope is 1.
+
+1. **Locate** (floats): every hop is a piecewise Möbius map (:mod:`mevbot.amm.mobius`); the
+   composite of the current segments is one Möbius map ``(p*x+q)/(r*x+s)`` whose optimum is
+   closed-form, ``x = (sqrt(p*s - q*r) - s) / r``. Walking from ``x = 0``: if the closed-form
+   optimum lies before the first point where some hop leaves its segment, it is the answer;
+   otherwise move to that point and advance that hop's segment. Constant-product-only cycles
+   finish in one step.
+2. **Refine** (exact integers): the integer profit is a staircase (each hop floors its output),
+   so the best integer input is the *left end* of an output plateau: from the float optimum, the
+   exact final output is traced back hop by hop with ``min_amount_in_for`` to the smallest input
+   that still yields it, then the neighbours are checked and the best is kept. The result
+   satisfies ``profit(x) >= profit(x-1)`` and ``profit(x) >= profit(x+1)``.
+
+Pools without a Möbius model (stable pairs) fall back to a golden-section search on exact quotes
+followed by the same refinement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from math import inf, isfinite, sqrt
+
+from mevbot.amm.base import PoolState
+from mevbot.errors import AmmError
+
+Hop = tuple[PoolState, bool]  # (pool, zero_for_one)
+
+_MAX_WALK = 4096
+
+
+class CycleResult:
+    """Outcome of sizing: ``amounts[0]`` is the input, ``amounts[i+1]`` the exact output of hop i."""
+
+    __slots__ = ("amount_in", "amounts", "profit", "evaluations", "float_optimum")
+
+    def __init__(self, amounts: list[int], evaluations: int, float_optimum: float) -> None:
+        self.amounts = amounts
+        self.amount_in = amounts[0]
+        self.profit = amounts[-1] - amounts[0]
+        self.evaluations = evaluations  # exact cycle evaluations used by the refinement
+        self.float_optimum = float_optimum
+
+    @property
+    def amount_out(self) -> int:
+        return self.amounts[-1]
+
+    @property
+    def profitable(self) -> bool:
+        return self.profit > 0
+
+    def __repr__(self) -> str:
+        return f"CycleResult(amount_in={self.amount_in}, profit={self.profit}, amounts={self.amounts})"
+
+
+NO_PROFIT = None
+
+
+def cycle_amounts(hops: Sequence[Hop], amount_in: int) -> list[int]:
+    """Exact amounts along the cycle: [amount_in, out of hop 0, out of hop 1, ...]."""
+    amounts = [amount_in]
+    a = amount_in
+    for pool, zero_for_one in hops:
+        a = pool.quote_exact_in(zero_for_one, a)
+        amounts.append(a)
+    return amounts
+
+
+def cycle_profit(hops: Sequence[Hop], amount_in: int) -> int:
+    a = amount_in
+    for pool, zero_for_one in hops:
+        a = pool.quote_exact_in(zero_for_one, a)
+    return a - amount_in
+
+
+def float_optimum(hops: Sequence[Hop], max_input: float = inf) -> float | None:
+    """Continuous optimum of the Möbius model, or None when a hop has no model.
+
+    Returns 0.0 when the cycle is unprofitable at the margin.
+    """
+    found = _float_walk(hops, max_input)
+    return None if found is None else found[0]
+
+
+def _float_walk(hops: Sequence[Hop], max_input: float) -> tuple[float, float] | None:
+    """(x_opt, profit curvature |f''| at x_opt) of the Möbius model; None without a model."""
+    curves = []
+    for pool, zero_for_one in hops:
+        curve = pool.float_segments(zero_for_one)
+        if curve is None:
+            return None
+        curves.append(curve)
+    n = len(curves)
+    idx = [0] * n
+    segs = [c.segment(0) for c in curves]
+    x_cur = 0.0
+    for _ in range(_MAX_WALK):
+        # compose, tracking the first x where a hop's input leaves its segment
+        a, b, c, d = 1.0, 0.0, 0.0, 1.0  # identity: y = (a x + b) / (c x + d)
+        x_break = inf
+        which = -1
+        for i in range(n):
+            _, hi, p, q, r, s = segs[i]
+            if hi != inf:
+                denom = a - hi * c
+                if denom > 0.0:
+                    xb = (hi * d - b) / denom
+                    if xb < x_break:
+                        x_break = xb
+                        which = i
+            a, b, c, d = p * a + q * c, p * b + q * d, r * a + s * c, r * b + s * d
+            m = max(abs(a), abs(b), abs(c), abs(d))
+            if m > 0.0 and (m > 1e150 or m < 1e-150):
+                a, b, c, d = a / m, b / m, c / m, d / m
+        if c * x_cur + d < 0.0:
+            a, b, c, d = -a, -b, -c, -d
+        det = a * d - b * c
+        if det <= 0.0 or not isfinite(det):
+            x_opt = x_cur
+        elif c > 0.0:
+            x_opt = (sqrt(det) - d) / c
+        else:
+            # linear piece: slope det/d^2 is constant; go to the end if it exceeds 1
+            x_opt = inf if det > d * d else x_cur
+        if x_opt <= x_break or x_break >= max_input:
+            x = min(max(x_opt, x_cur), max_input)
+            den = c * x + d
+            curvature = abs(2.0 * c * det / (den * den * den)) if den > 0.0 and det > 0.0 else 0.0
+            return x, curvature
+        x_cur = max(x_cur, x_break)
+        idx[which] += 1
+        seg = curves[which].segment(idx[which])
+        if seg is None:
+            return min(x_cur, max_input), 0.0
+        segs[which] = seg
+    return min(x_cur, max_input), 0.0
+
+
+def _min_input_for_output(hops: Sequence[Hop], amount_out: int) -> int:
+    """Smallest cycle input whose exact final output is >= ``amount_out`` (hops are monotone)."""
+    need = amount_out
+    for pool, zero_for_one in reversed(hops):
+        need = pool.min_amount_in_for(zero_for_one, need)
+    return need
+
+
+def _golden_search(hops: Sequence[Hop], lo: int, hi: int) -> int:
+    """Integer golden-section search on exact profit (fallback for non-Möbius hops)."""
+    invphi = (sqrt(5.0) - 1.0) / 2.0
+    while hi - lo > 2:
+        m1 = hi - int((hi - lo) * invphi)
+        m2 = lo + int((hi - lo) * invphi)
+        if m1 >= m2:
+            m1, m2 = (lo + hi) // 2, (lo + hi) // 2 + 1
+        if cycle_profit(hops, m1) < cycle_profit(hops, m2):
+            lo = m1
+        else:
+            hi = m2
+    return max(range(lo, hi + 1), key=lambda x: cycle_profit(hops, x))
+
+
+def _left_end(hops: Sequence[Hop], amounts: list[int], min_input: int) -> list[int]:
+    """Amounts at the smallest input giving the same final output (the best point of its plateau)."""
+    try:
+        x_left = _min_input_for_output(hops, amounts[-1])
+    except AmmError:
+        return amounts
+    if min_input <= x_left < amounts[0]:
+        left = cycle_amounts(hops, x_left)
+        if left[-1] - left[0] >= amounts[-1] - amounts[0]:
+            return left
+    return amounts
+
+
+_PHI_FRAC = (sqrt(5.0) - 1.0) / 2.0
+
+
+def _polish(hops: Sequence[Hop], best: list[int], x_f: float, samples: int, window: float,
+            min_input: int, max_input: int) -> tuple[list[int], int]:
+    """Staircase polish: sample plateau left ends in ``x_f*(1 +- window)`` (low-discrepancy points).
+
+    With two or more intermediate tokens the integer profit near the optimum is flat up to the
+    floor loss of the coarse intermediates (one unit of a 6-decimal token is worth ~1e8 wei of
+    WETH), so the best plateau is usually not the one under the continuous optimum.
+    """
+    span = x_f * window
+    evaluations = 0
+    for j in range(1, samples + 1):
+        u = (j * _PHI_FRAC) % 1.0
+        x = int(x_f + span * (2.0 * u - 1.0))
+        if x < min_input or x > max_input:
+            continue
+        amounts = _left_end(hops, cycle_amounts(hops, x), min_input)
+        evaluations += 1
+        if amounts[-1] - amounts[0] > best[-1] - best[0]:
+            best = amounts
+    return best, evaluations
+
+
+def _curve_slope(curve, x: float) -> float:
+    """Derivative of a hop's Möbius model at input ``x``."""
+    k = 0
+    while True:
+        seg = curve.segment(k)
+        if seg is None:
+            return 0.0
+        _, hi, p, q, r, s = seg
+        if x <= hi:
+            den = r * x + s
+            return (p * s - q * r) / (den * den) if den else 0.0
+        k += 1
+
+
+def _scan_middle(hops: Sequence[Hop], best: list[int], width: int, min_input: int,
+                 max_input: int) -> tuple[list[int], int]:
+    """For each hop k between two intermediate tokens, try the output targets ``o`` within
+    ``best[k+1] +- width``: at ``m = min_amount_in_for(o)`` hop k wastes the least of its floor, and
+    the cycle's profit is, to first order, ``D'*o - U'*m`` (D' = value of one unit of o at the end of
+    the cycle, U' = cost of one unit of m at its start, from the float model). The few best targets
+    by that score are then evaluated exactly."""
+    n = len(hops)
+    curves = [pool.float_segments(z) for pool, z in hops]
+    if any(c is None for c in curves):
+        return best, 0
+    evaluations = 0
+    for k in range(1, n - 1):
+        pool_k, zfo_k = hops[k]
+        slopes = [_curve_slope(curves[i], float(best[i])) for i in range(n)]
+        downstream = 1.0
+        for i in range(k + 1, n):
+            downstream *= slopes[i]
+        upstream = 1.0
+        for i in range(k):
+            upstream *= slopes[i]
+        if downstream <= 0.0 or upstream <= 0.0:
+            continue
+        cost = 1.0 / upstream
+        o0 = best[k + 1]
+        m_ref = best[k]
+        scored = []
+        for o in range(max(1, o0 - width), o0 + width + 1):
+            try:
+                m = pool_k.min_amount_in_for(zfo_k, o)
+            except AmmError:
+                continue
+            scored.append((downstream * (o - o0) - cost * (m - m_ref), o, m))
+        scored.sort(reverse=True)
+        for _, o, m in scored[:4]:
+            try:
+                x = _min_input_for_output(hops[:k], m) if k else m
+            except AmmError:
+                continue
+            if not min_input <= x <= max_input:
+                continue
+            amounts = _left_end(hops, cycle_amounts(hops, x), min_input)
+            evaluations += 1
+            if amounts[-1] - amounts[0] > best[-1] - best[0]:
+                best = amounts
+    return best, evaluations
+
+
+def _segment_bounds(curve, x: float, reach: int) -> list[float]:
+    """Model segment boundaries (tick crossings) around input ``x``: ``reach`` on each side."""
+    k = 0
+    segments = []
+    while True:
+        seg = curve.segment(k)
+        if seg is None:
+            break
+        segments.append(seg)
+        if seg[1] >= x:
+            break
+        k += 1
+    bounds = []
+    for j in range(max(0, k - reach + 1), k + 1):
+        bounds.append(segments[j][0])
+    for j in range(k, k + reach):
+        seg = curve.segment(j)
+        if seg is None or seg[1] == inf:
+            break
+        bounds.append(seg[1])
+    return [b for b in bounds if b > 0.0]
+
+
+def _scan_tick_boundaries(hops: Sequence[Hop], best: list[int], reach: int, min_input: int,
+                          max_input: int) -> tuple[list[int], int]:
+    """Each V3 step floors its own output, so every tick crossed costs up to one unit of the output
+    token: the integer optimum often sits just before a tick boundary of some hop. Try the inputs
+    that end exactly at, and one unit before, the nearest boundaries of every hop."""
+    evaluations = 0
+    start = best
+    for i, (pool, zero_for_one) in enumerate(hops):
+        curve = pool.float_segments(zero_for_one)
+        if curve is None or len(curve.segments) == 1 and curve.segments[0][1] == inf:
+            continue
+        for bound in _segment_bounds(curve, float(start[i]), reach):
+            u = int(bound)
+            for target in (u - 1, u + 1):
+                if target < 1:
+                    continue
+                try:
+                    x = _min_input_for_output(hops[:i], target) if i else target
+                except AmmError:
+                    continue
+                if not min_input <= x <= max_input:
+                    continue
+                amounts = _left_end(hops, cycle_amounts(hops, x), min_input)
+                evaluations += 1
+                if amounts[-1] - amounts[0] > best[-1] - best[0]:
+                    best = amounts
+    return best, evaluations
+
+
+def optimize_cycle(hops: Sequence[Hop], max_input: int, *, min_input: int = 1,
+                   polish_samples: int | None = None, polish_window: float = 0.1,
+                   scan_width: int = 256) -> CycleResult | None:
+    """Integer input in [min_input, max_input] maximising exact profit, with every hop's amount.
+
+    Returns None when no input in range makes a profit (including when the cycle is unprofitable
+    at the margin). ``polish_samples`` (default: 0 for 2 hops, 48 for more) extra plateau
+    samples within ``x_opt*(1 +- polish_window)``: see :func:`_polish`. ``hops`` is a sequence of ``(pool, zero_for_one)``; the output token of each
+    hop must be the input token of the next and the last must return the first's input token.
+    """
+    if not 2 <= len(hops) <= 8:
+        raise AmmError(f"cycle of {len(hops)} hops: 2 to 8 supported")
+    if max_input < min_input:
+        return None
+    found = _float_walk(hops, float(max_input))
+    curvature = 0.0
+    if found is None:
+        x0 = _golden_search(hops, min_input, max_input)
+        x_f = float(x0)
+    else:
+        x_f, curvature = found
+        if x_f < 0.5:
+            return None
+        x0 = int(x_f)
+    x0 = min(max(x0, min_input), max_input)
+    evaluations = 0
+
+    amounts = cycle_amounts(hops, x0)
+    evaluations += 1
+    if amounts[-1] <= 0:
+        return None
+    best = _left_end(hops, amounts, min_input)
+    if polish_samples is None:
+        polish_samples = 0 if len(hops) == 2 else 32
+    if polish_samples and len(hops) > 2:
+        # the floor loss of a coarse intermediate is worth about x / m_k input units; the profit
+        # curve drops by that much at distance sqrt(2*N/|f''|) from the optimum: search inside it
+        noise = max(best[0] / m for m in best[1:-1] if m > 0) if min(best[1:-1]) > 0 else 0.0
+        if curvature > 0.0:
+            window = min(polish_window, sqrt(2.0 * noise / curvature) / x_f)
+        else:
+            window = polish_window
+        best, n = _polish(hops, best, x_f, polish_samples, window, min_input, max_input)
+        evaluations += n
+        best, n = _scan_tick_boundaries(hops, best, 2, min_input, max_input)
+        evaluations += n
+        best, n = _scan_middle(hops, best, scan_width, min_input, max_input)
+        evaluations += n
+    # walk to the left end of the plateau, then try the right neighbour; repeat while improving
+    for _ in range(64):
+        try:
+            x_left = _min_input_for_output(hops, best[-1])
+        except AmmError:
+            x_left = best[0]
+        if min_input <= x_left < best[0]:
+            left = cycle_amounts(hops, x_left)
+            evaluations += 1
+            if left[-1] - left[0] >= best[-1] - best[0]:
+                best = left
+        x = best[0]
+        if x + 1 > max_input:
+            break
+        right = cycle_amounts(hops, x + 1)
+        evaluations += 1
+        if right[-1] - right[0] > best[-1] - best[0]:
+            best = right
+            continue
+        break
+    if best[-1] - best[0] <= 0:
+        return None
+    return CycleResult(best, evaluations, x_f)

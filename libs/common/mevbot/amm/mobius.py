@@ -1,0 +1,142 @@
+"""Piecewise Möbius models of ``amount_out(amount_in)`` in floats, for cycle sizing.
+
+A constant-product swap is the Möbius map ``x -> g*R_out*x / (R_in + g*x)``; within one tick
+range a Uniswap V3 swap is one too: with ``s`` = sqrt price, ``L`` = liquidity, ``g`` = 1 - fee,
+token0 in gives ``out = s^2*L*g*x / (L + s*g*x)`` and token1 in gives
+``out = (L*g/s)*x / (s*L + g*x)``. Past a tick the map is the same shape shifted by the amounts
+already swapped, i.e. a general Möbius map ``(p*x + q) / (r*x + s)``; composing hops multiplies
+their 2x2 matrices. A segment is the tuple ``(x_lo, x_hi, p, q, r, s)`` in the hop's own input
+units, valid for ``x_lo <= x <= x_hi``. These floats only *locate* the optimum; every amount the
+sizing returns comes from the exact integer quotes.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from math import inf
+
+from mevbot.amm.tick_math import MAX_SQRT_RATIO, MIN_SQRT_RATIO, sqrt_ratio_at_tick
+
+_Q96F = float(1 << 96)
+
+
+class SegmentCurve:
+    """Lazily generated list of segments (see module docstring)."""
+
+    __slots__ = ("segments", "_gen")
+
+    def __init__(self, segments: list[tuple] | None = None, generator=None) -> None:
+        self.segments: list[tuple] = segments if segments is not None else []
+        self._gen = generator
+
+    def segment(self, k: int) -> tuple | None:
+        segments = self.segments
+        while k >= len(segments):
+            if self._gen is None:
+                return None
+            try:
+                segments.append(next(self._gen))
+            except StopIteration:
+                self._gen = None
+                return None
+        return segments[k]
+
+    def slope_at_zero(self) -> float:
+        seg = self.segment(0)
+        if seg is None:
+            return 0.0
+        _, _, p, q, r, s = seg
+        return (p * s - q * r) / (s * s) if s else 0.0
+
+    def value(self, x: float) -> float:
+        """Model output at input ``x`` (for tests and diagnostics)."""
+        k = 0
+        while True:
+            seg = self.segment(k)
+            if seg is None:
+                return 0.0
+            lo, hi, p, q, r, s = seg
+            if x <= hi:
+                return (p * x + q) / (r * x + s)
+            k += 1
+
+
+def single_segment_curve(p: float, q: float, r: float, s: float) -> SegmentCurve:
+    return SegmentCurve([(0.0, inf, p, q, r, s)])
+
+
+def _shifted(x0: float, y0: float, a: float, b: float, c: float) -> tuple[float, float, float, float]:
+    """Matrix of ``x -> y0 + a*(x-x0) / (b + c*(x-x0))``."""
+    d = b - c * x0
+    return (y0 * c + a, y0 * d - a * x0, c, d)
+
+
+def _v3_segments(pool, zero_for_one: bool):
+    gamma = (1_000_000 - pool.fee_pips) / 1_000_000
+    sorted_ticks = pool._sorted
+    net = pool._net
+    s = pool.sqrt_price_x96 / _Q96F
+    liquidity = pool.liquidity
+    x_acc = 0.0
+    y_acc = 0.0
+    i = bisect_right(sorted_ticks, pool.tick)
+    if zero_for_one:
+        j = i - 1
+        end = (MIN_SQRT_RATIO + 1) / _Q96F
+        while True:
+            if j >= 0:
+                t = sorted_ticks[j]
+                b = sqrt_ratio_at_tick(t) / _Q96F
+            else:
+                t = None
+                b = end
+            if b < s and liquidity > 0:
+                lf = float(liquidity)
+                dx = lf * (1.0 / b - 1.0 / s) / gamma
+                dy = lf * (s - b)
+                p, q, r, d = _shifted(x_acc, y_acc, s * s * lf * gamma, lf, s * gamma)
+                yield (x_acc, x_acc + dx, p, q, r, d)
+                x_acc += dx
+                y_acc += dy
+            if b < s:
+                s = b
+            if t is None:
+                break
+            liquidity -= net[t]
+            j -= 1
+    else:
+        j = i
+        n = len(sorted_ticks)
+        end = (MAX_SQRT_RATIO - 1) / _Q96F
+        while True:
+            if j < n:
+                t = sorted_ticks[j]
+                b = sqrt_ratio_at_tick(t) / _Q96F
+            else:
+                t = None
+                b = end
+            if b > s and liquidity > 0:
+                lf = float(liquidity)
+                dx = lf * (b - s) / gamma
+                dy = lf * (1.0 / s - 1.0 / b)
+                p, q, r, d = _shifted(x_acc, y_acc, lf * gamma / s, s * lf, gamma)
+                yield (x_acc, x_acc + dx, p, q, r, d)
+                x_acc += dx
+                y_acc += dy
+            if b > s:
+                s = b
+            if t is None:
+                break
+            liquidity += net[t]
+            j += 1
+    # past the last tick the pool is exhausted: the output stays constant
+    yield (x_acc, inf, 0.0, y_acc, 0.0, 1.0)
+
+
+class V3Curve(SegmentCurve):
+    """Segments of a V3 pool's current state, generated tick range by tick range on demand."""
+
+    __slots__ = ()
+
+    def __init__(self, pool, zero_for_one: bool) -> None:
+        super().__init__([], _v3_segments(pool, zero_for_one))

@@ -1,0 +1,114 @@
+"""Health probes and the HTTP app every service serves (FastAPI).
+
+* ``GET /health/live``: 200 while the process runs its event loop.
+* ``GET /health/ready``: 200 when every registered readiness check passes (NATS connected,
+  Redis answering, RPC reachable, ...), else 503 with the failing checks. 503 while stopping, so
+  a load balancer stops sending before the drain.
+* ``GET /health/startup``: 200 once the service called ``mark_started()`` (initial sync done).
+* ``GET /metrics``: Prometheus exposition (404 when ``METRICS_ENABLED=false``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import Awaitable, Callable
+
+import httpx
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, Response
+
+from mevbot import metrics
+
+Check = Callable[[], "bool | Awaitable[bool]"]
+CHECK_TIMEOUT_S = 2.0
+
+
+class Health:
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.checks: dict[str, Check] = {}
+        self.started = False
+        self.stopping = False
+        self.started_at = time.time()
+
+    def add_check(self, name: str, check: Check) -> None:
+        """Register a readiness check: a sync or async callable returning True when healthy."""
+        self.checks[name] = check
+
+    def mark_started(self) -> None:
+        self.started = True
+
+    async def readiness(self) -> tuple[bool, dict[str, str]]:
+        names = list(self.checks)
+        results = await asyncio.gather(*(self._run(self.checks[n]) for n in names))
+        detail = dict(zip(names, results, strict=True))
+        if self.stopping:
+            detail["stopping"] = "fail"
+        ready = all(v == "ok" for v in detail.values())
+        metrics.SERVICE_READY.labels(self.service).set(1 if ready else 0)
+        return ready, detail
+
+    @staticmethod
+    async def _run(check: Check) -> str:
+        try:
+            result = check()
+            if inspect.isawaitable(result):
+                result = await asyncio.wait_for(result, timeout=CHECK_TIMEOUT_S)
+            return "ok" if result else "fail"
+        except asyncio.TimeoutError:
+            return "timeout"
+        except Exception as exc:  # noqa: BLE001 - a failing check is a "not ready", not a crash
+            return f"error: {type(exc).__name__}"
+
+
+def build_app(health: Health, *, metrics_enabled: bool = True) -> FastAPI:
+    app = FastAPI(title=f"mevbot {health.service}", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @app.get("/health/live")
+    async def live() -> dict[str, object]:
+        return {"status": "healthy", "service": health.service, "uptime_s": round(time.time() - health.started_at, 3)}
+
+    @app.get("/health/ready")
+    async def ready() -> JSONResponse:
+        ok, detail = await health.readiness()
+        return JSONResponse({"status": "ready" if ok else "not_ready", "checks": detail}, status_code=200 if ok else 503)
+
+    @app.get("/health/startup")
+    async def startup() -> JSONResponse:
+        ok = health.started and not health.stopping
+        return JSONResponse({"status": "started" if ok else "starting"}, status_code=200 if ok else 503)
+
+    @app.get("/metrics")
+    async def metrics_endpoint() -> Response:
+        if not metrics_enabled:
+            return Response("metrics disabled (METRICS_ENABLED=false)\n", status_code=404)
+        body, content_type = metrics.render_latest()
+        return Response(body, media_type=content_type)
+
+    return app
+
+
+class RpcProbe:
+    """A readiness check that an HTTP JSON-RPC endpoint answers ``eth_chainId`` (cached briefly)."""
+
+    def __init__(self, url: str, *, timeout_s: float = CHECK_TIMEOUT_S, cache_s: float = 2.0) -> None:
+        self.url = url
+        self.timeout_s = timeout_s
+        self.cache_s = cache_s
+        self._last: tuple[float, bool] = (0.0, False)
+
+    async def __call__(self) -> bool:
+        now = time.monotonic()
+        if now - self._last[0] < self.cache_s:
+            return self._last[1]
+        ok = False
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout_s) as client:
+                reply = await client.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []})
+                ok = reply.status_code == 200 and "result" in reply.json()
+        except (httpx.HTTPError, ValueError):
+            ok = False
+        self._last = (now, ok)
+        return ok

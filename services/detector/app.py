@@ -1,0 +1,204 @@
+"""Detector service wiring: chain stream -> DetectorCore -> ``mev.candidates``; heartbeats -> shares.
+
+Flow: the :class:`ChainFollower` hands every chain message to :meth:`DetectorService.on_chain_message`
+(state only, synchronous). Evaluation (``flush``) happens when the inbox drained and no block is
+open (its ``BlockHead`` arrived), or ``DETECTOR_IDLE_FLUSH_MS`` after the inbox drained inside a
+block whose end marker is late, or at a ``BlockHead`` under backlog when the last evaluation is
+older than ``DETECTOR_MAX_COALESCE_MS``. Until then events only mark cycles dirty (coalescing).
+
+Replicas: each publishes a ``DetectorHeartbeat`` every ``DETECTOR_HEARTBEAT_INTERVAL_MS`` on core
+NATS and listens to the others; the live set decides, by rendezvous hashing, which cycles this
+replica evaluates. A new replica waits 1.5 heartbeat intervals before its first evaluation so it
+knows its peers; a stopping replica sends ``stopping=True`` so the others take over at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from mevbot import messages as m
+from mevbot import metrics
+from mevbot import subjects as subj
+from mevbot.bus import Mode
+from mevbot.config import Env
+from mevbot.runtime import Service, ServiceContext
+from services.detector import stats
+from services.detector.core import DetectorCore
+from services.detector.follower import ChainFollower
+from services.detector.settings import DetectorSettings
+from services.detector.sharding import Membership
+
+
+class DetectorService(Service):
+    name = "detector"
+    default_port = 9102
+
+    def __init__(self, env: Env | None = None) -> None:
+        self.env = env
+        self.ctx: ServiceContext | None = None
+        self.core: DetectorCore | None = None
+        self.follower: ChainFollower | None = None
+        self._open_block = False
+        self._last_flush = 0.0
+        self._idle_handle: asyncio.TimerHandle | None = None
+        self._settled = False
+        self._started = False
+        self._flushing = False
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+        cfg = self.cfg = DetectorSettings.from_env(ctx.chain, self.env)
+        self.started_ns = time.time_ns()
+        self.core = DetectorCore(
+            chain_id=ctx.chain_id, detector_id=ctx.replica_id, base_tokens=cfg.base_tokens,
+            native_token=cfg.native_token, max_hops=cfg.max_hops, min_profit_wei=cfg.min_profit_wei,
+        )
+        self.membership = Membership(ctx.replica_id, cfg.heartbeat_ttl_ms * 1_000_000)
+        await ctx.subscribe(subj.DETECTOR_HEARTBEAT, self.on_heartbeat, mode=Mode.CORE,
+                            message_type=m.DetectorHeartbeat)
+        await self._send_heartbeat()
+        ctx.spawn(self._heartbeat_loop(), name="detector-heartbeat")
+        loop = asyncio.get_running_loop()
+        loop.call_later(cfg.heartbeat_interval_ms * 1.5 / 1000, self._settle)
+        if hasattr(ctx.bus, "nc"):
+            self.follower = ChainFollower(ctx.bus, self.on_chain_message, self.on_idle, replay=cfg.replay)
+            await self.follower.start()
+            ctx.add_readiness_check("chain_caught_up", lambda: self.follower.caught_up)
+        else:  # in-memory bus (service tests): every replica sees every message, in publish order
+            for subject in (f"{subj.EVENTS_PREFIX}.>", subj.POOL_SNAPSHOT, subj.BLOCK_HEAD):
+                await ctx.subscribe(subject, self._on_memory_message, mode=Mode.REPLICA)
+        ctx.log.info("detector started", max_hops=cfg.max_hops, base_tokens=len(cfg.base_tokens),
+                     native=cfg.native_token, replay=cfg.replay)
+
+    async def stop(self, ctx: ServiceContext) -> None:
+        if self.follower is not None:
+            await self.follower.stop()
+        try:
+            await self._send_heartbeat(stopping=True)
+        except Exception:  # noqa: BLE001 - best effort: peers expire us anyway
+            pass
+
+    # --- chain messages -------------------------------------------------------------------------
+
+    def on_chain_message(self, message: Any, live: bool) -> bool:
+        """Update state; True at a flush point (a block's end marker)."""
+        core = self.core
+        if isinstance(message, m.PoolEvent):
+            core.on_event(message, live)
+            self._open_block = True
+            stats.EVENTS.inc()
+            return False
+        if isinstance(message, m.BlockHead):
+            missing = core.on_block_head(message)
+            self._open_block = False
+            if missing:
+                stats.SEQUENCE_GAPS.inc()
+                self.ctx.log.error("block ended with missing events: every pool stale until resync",
+                                   block=message.block_number, missing=missing)
+            self._report_stale()
+            return True
+        if isinstance(message, m.PoolSnapshot):
+            core.on_snapshot(message, live)
+            stats.POOLS.set(len(core.store))
+            stats.CYCLES.set(len(core.index))
+            return False
+        return False
+
+    async def _on_memory_message(self, message: Any) -> None:
+        self.on_chain_message(message, True)
+        if isinstance(message, m.BlockHead) and self._settled:
+            await self.flush()
+
+    async def on_idle(self, drained: bool) -> None:
+        """Called by the follower when the inbox drained, or at a block end under backlog."""
+        follower = self.follower
+        if follower is not None and not follower.caught_up:
+            return
+        if not self._started:
+            self._started = True
+            self.ctx.mark_started()
+        if not self._settled:
+            return
+        if not drained:
+            if (time.monotonic() - self._last_flush) * 1000 >= self.cfg.max_coalesce_ms:
+                await self.flush()
+            return
+        if self._open_block:
+            if self._idle_handle is None:
+                loop = asyncio.get_running_loop()
+                self._idle_handle = loop.call_later(self.cfg.idle_flush_ms / 1000, self._idle_flush)
+            return
+        await self.flush()
+
+    def _idle_flush(self) -> None:
+        self._idle_handle = None
+        asyncio.ensure_future(self.flush())
+
+    def _settle(self) -> None:
+        self._settled = True
+        if self.follower is None or self.follower.caught_up:
+            asyncio.ensure_future(self.flush())
+
+    async def flush(self) -> None:
+        """Evaluate the dirty cycles this replica owns and publish the candidates."""
+        if self._flushing or not self._settled:
+            return
+        if self._idle_handle is not None:
+            self._idle_handle.cancel()
+            self._idle_handle = None
+        self._flushing = True
+        try:
+            start = time.perf_counter()
+            candidates = self.core.flush()
+            stats.EVALUATE_SECONDS.observe(time.perf_counter() - start)
+            self._last_flush = time.monotonic()
+            for candidate in candidates:
+                await self.ctx.bus.publish_async(subj.CANDIDATES, candidate)
+                metrics.OPPORTUNITIES_DETECTED.inc()
+                metrics.observe_since_ns("detect", candidate.event_received_ns)
+            stats.export_core(self.core)
+        finally:
+            self._flushing = False
+
+    def _report_stale(self) -> None:
+        requests = self.core.store.take_resync_requests()
+        if requests:
+            for pool, reason in list(requests.items())[:20]:
+                self.ctx.log.warning("pool stale, needs a resync snapshot", pool=pool, reason=reason)
+            stats.STALE_POOLS.set(len(self.core.store.stale_pools()))
+
+    # --- replicas -------------------------------------------------------------------------------
+
+    async def on_heartbeat(self, heartbeat: m.DetectorHeartbeat) -> None:
+        if heartbeat.replica_id == self.ctx.replica_id:
+            return
+        now = time.time_ns()
+        changed = (self.membership.leave(heartbeat.replica_id) if heartbeat.stopping
+                   else self.membership.observe(heartbeat.replica_id, now))
+        if changed:
+            self._apply_membership()
+
+    def _apply_membership(self) -> None:
+        members = self.membership.members()
+        if self.core.set_members(members):
+            stats.REPLICAS.set(len(members))
+            self.ctx.log.info("detector replicas changed: rebalanced", members=list(members))
+
+    async def _heartbeat_loop(self) -> None:
+        interval_s = self.cfg.heartbeat_interval_ms / 1000
+        while True:
+            await asyncio.sleep(interval_s)
+            await self._send_heartbeat()
+            if self.membership.expire(time.time_ns()):
+                self._apply_membership()
+
+    async def _send_heartbeat(self, stopping: bool = False) -> None:
+        ctx = self.ctx
+        await ctx.bus.publish_core(subj.DETECTOR_HEARTBEAT, m.DetectorHeartbeat(
+            chain_id=ctx.chain_id, replica_id=ctx.replica_id, started_ns=self.started_ns,
+            sent_ns=time.time_ns(), stopping=stopping,
+        ))

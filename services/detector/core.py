@@ -1,0 +1,164 @@
+"""The detector's pure core: state in, candidates out. No NATS, no asyncio, no clock of its own.
+
+The adapter feeds every message of the chain stream in order (``on_snapshot``, ``on_event``,
+``on_block_head``) and calls :meth:`DetectorCore.flush` when it is time to evaluate: at a block's
+end marker, or when the inbox drained. Between flushes, events only mark cycles dirty, so a burst
+of events costs one evaluation per touched cycle, not one per event (coalescing).
+
+Messages replayed from history (``live=False``) rebuild state but dirty nothing: a detector that
+joins late must not re-announce opportunities of the past.
+
+Candidates carry ``candidate_id = hash(cycle_id, state versions)``; versions are deterministic
+chain positions (:mod:`mevbot.market.versions`), so the same unchanged opportunity has the same id
+in every replica and after a restart, and is emitted at most once per replica.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+
+from mevbot import messages as m
+from mevbot.market import MarketStore, NativePricer
+from services.detector.cycles import Cycle, CycleIndex
+from services.detector.evaluate import DEFAULT_MAX_INPUT, EvaluationStats, Opportunity, evaluate_cycle
+from services.detector.sharding import ShardFilter
+
+
+def candidate_id_of(cycle_id: str, versions: Sequence[tuple[str, int]]) -> str:
+    text = cycle_id + "|" + ";".join(f"{pool}@{version}" for pool, version in versions)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+class DetectorCore:
+    """Pool state + cycle index + evaluation + dedupe + this replica's share."""
+
+    def __init__(
+        self,
+        *,
+        chain_id: int,
+        detector_id: str,
+        base_tokens: Sequence[str],
+        native_token: str,
+        max_hops: int = 3,
+        min_profit_wei: int = 0,
+        max_input: int = DEFAULT_MAX_INPUT,
+        store: MarketStore | None = None,
+        clock_ns: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self.chain_id = chain_id
+        self.detector_id = detector_id
+        self.min_profit_wei = min_profit_wei
+        self.max_input = max_input
+        self.clock_ns = clock_ns
+        self.store = store if store is not None else MarketStore()
+        self.index = CycleIndex(base_tokens, max_hops=max_hops)
+        self.pricer = NativePricer(self.store, native_token)
+        self.shard = ShardFilter(detector_id)
+        self.stats = EvaluationStats()
+        # cycle id -> receive stamp of the oldest event that dirtied it since the last flush
+        self.dirty: dict[str, int] = {}
+        self._last_emitted: dict[str, str] = {}  # cycle id -> candidate id
+        self.duplicates_suppressed = 0
+        self.emitted = 0
+
+    # --- inputs -------------------------------------------------------------------------------
+
+    def on_snapshot(self, snapshot: m.PoolSnapshot, live: bool = True) -> None:
+        entry, is_new = self.store.add_snapshot(snapshot)
+        if entry is None:
+            return
+        info = entry.info
+        if is_new:
+            cycles = self.index.add_pool(info.address.lower(), entry.state.token0, entry.state.token1)
+            if live:
+                stamp = snapshot.received_ns
+                for cycle in cycles:
+                    self.dirty.setdefault(cycle.cycle_id, stamp)
+        elif live:
+            self._touch(info.address.lower(), snapshot.received_ns)
+
+    def on_event(self, event: m.PoolEvent, live: bool = True) -> None:
+        pool = self.store.apply_event(event)
+        if pool is not None and live:
+            self._touch(pool, event.received_ns)
+
+    def on_block_head(self, head: m.BlockHead) -> int:
+        """Returns how many of the block's events are missing (0 = complete)."""
+        return self.store.end_block(head)
+
+    def _touch(self, pool: str, stamp_ns: int) -> None:
+        dirty = self.dirty
+        for cycle_id in self.index.cycles_through(pool):
+            if cycle_id not in dirty:
+                dirty[cycle_id] = stamp_ns
+
+    def set_members(self, members: Sequence[str]) -> bool:
+        """New live replica set; True when this replica's share changed."""
+        return self.shard.set_members(members)
+
+    # --- evaluation -----------------------------------------------------------------------------
+
+    def flush(self) -> list[m.Candidate]:
+        """Evaluate every dirty cycle this replica owns, once; return the new candidates."""
+        if not self.dirty:
+            return []
+        dirty, self.dirty = self.dirty, {}
+        owns = self.shard.owns
+        cycles = self.index.cycles
+        out: list[m.Candidate] = []
+        for cycle_id, stamp_ns in dirty.items():
+            if not owns(cycle_id):
+                continue
+            candidate = self.evaluate(cycles[cycle_id], stamp_ns)
+            if candidate is not None:
+                out.append(candidate)
+        return out
+
+    def evaluate(self, cycle: Cycle, event_received_ns: int = 0) -> m.Candidate | None:
+        """Evaluate one cycle now; a Candidate when profitable and not emitted before."""
+        store = self.store
+        pools = []
+        kinds = []
+        for address in cycle.pools:
+            entry = store.entries.get(address)
+            if entry is None or not entry.ready:
+                return None  # never act on an incomplete or stale pool
+            pools.append(entry.state)
+            kinds.append(entry.info.kind)
+        opportunity = evaluate_cycle(cycle, pools, kinds, self.stats, self.max_input)
+        if opportunity is None:
+            return None
+        versions = [(address, store.entries[address].version) for address in cycle.pools]
+        candidate_id = candidate_id_of(cycle.cycle_id, versions)
+        if self._last_emitted.get(cycle.cycle_id) == candidate_id:
+            self.duplicates_suppressed += 1
+            return None
+        profit_wei = self.pricer.price_in_native(cycle.start_token, opportunity.profit)
+        if profit_wei < self.min_profit_wei:
+            return None
+        self._last_emitted[cycle.cycle_id] = candidate_id
+        self.emitted += 1
+        return self._candidate(opportunity, candidate_id, versions, profit_wei, event_received_ns)
+
+    def _candidate(self, opportunity: Opportunity, candidate_id: str, versions: list[tuple[str, int]],
+                   profit_wei: int, event_received_ns: int) -> m.Candidate:
+        cycle = opportunity.cycle
+        amounts = opportunity.amounts
+        return m.Candidate(
+            chain_id=self.chain_id,
+            candidate_id=candidate_id,
+            cycle_id=cycle.cycle_id,
+            start_token=cycle.start_token,
+            hops=opportunity.hops,
+            amount_in=amounts[0],
+            amount_out=amounts[-1],
+            gross_profit=opportunity.profit,
+            gross_profit_wei=profit_wei,
+            block_number=self.store.block_number,
+            state_versions=[m.PoolVersion(pool, version) for pool, version in versions],
+            detector_id=self.detector_id,
+            event_received_ns=event_received_ns,
+            detected_ns=self.clock_ns(),
+        )

@@ -1,0 +1,43 @@
+"""The detector's own configuration keys (read once at start; a bad value names its key)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mevbot.chainconfig import ChainConfig
+from mevbot.config import Env, env_bool, env_int, env_list, env_wei
+from mevbot.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class DetectorSettings:
+    base_tokens: tuple[str, ...]  # priority order: a cycle starts at its first base token
+    native_token: str
+    max_hops: int = 3
+    min_profit_wei: int = 0  # gross; the validator applies MIN_PROFIT_THRESHOLD net of costs
+    heartbeat_interval_ms: int = 1000
+    heartbeat_ttl_ms: int = 3500
+    idle_flush_ms: int = 20  # evaluate a block whose end marker has not come after this long
+    max_coalesce_ms: int = 100  # under backlog, evaluate at least this often anyway
+    replay: bool = True  # rebuild state from the retained chain stream on start
+
+    @classmethod
+    def from_env(cls, chain: ChainConfig, env: Env | None = None) -> DetectorSettings:
+        base = tuple(a.lower() for a in env_list("DETECTOR_BASE_TOKENS", tuple(chain.base_tokens), env=env))
+        for token in base:
+            if not (token.startswith("0x") and len(token) == 42):
+                raise ConfigError("DETECTOR_BASE_TOKENS", f"{token!r} is not an address")
+        if not base:
+            raise ConfigError("DETECTOR_BASE_TOKENS", "at least one base token is required")
+        interval = env_int("DETECTOR_HEARTBEAT_INTERVAL_MS", 1000, min_value=50, env=env)
+        return cls(
+            base_tokens=base,
+            native_token=chain.wrapped_native.lower(),
+            max_hops=env_int("DETECTOR_MAX_HOPS", 3, min_value=2, max_value=4, env=env),
+            min_profit_wei=env_wei("DETECTOR_MIN_PROFIT_WEI", 0, env=env),
+            heartbeat_interval_ms=interval,
+            heartbeat_ttl_ms=env_int("DETECTOR_HEARTBEAT_TTL_MS", int(interval * 3.5), min_value=interval, env=env),
+            idle_flush_ms=env_int("DETECTOR_IDLE_FLUSH_MS", 20, min_value=0, env=env),
+            max_coalesce_ms=env_int("DETECTOR_MAX_COALESCE_MS", 100, min_value=1, env=env),
+            replay=env_bool("DETECTOR_REPLAY", True, env=env),
+        )

@@ -1,0 +1,146 @@
+"""Price-impact profiles and risk categories (pure).
+
+Impact is measured in ppm (parts per million, 1 bps = 100 ppm) as the move of the marginal price
+a hop causes (see :mod:`services.validator.impact`). A trade's *risk category* is the category of
+its worst hop. A profile is a set of thresholds plus the categories it accepts; the operator picks
+one with ``VALIDATOR_PROFILE`` and may override any threshold (``services.validator.config``).
+
+Category bounds (upper bounds, exclusive) default to 10 / 50 / 100 / 300 bps:
+
+==========  ==================
+Negligible  impact < 10 bps
+Low         10 bps <= impact < 50 bps
+Medium      50 bps <= impact < 100 bps
+High        100 bps <= impact < 300 bps
+Extreme     impact >= 300 bps
+==========  ==================
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+
+PPM_PER_BPS = 100
+WEI_PER_ETH = 10**18
+
+
+class RiskCategory(str, enum.Enum):
+    NEGLIGIBLE = "negligible"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    EXTREME = "extreme"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+
+_ORDER = (RiskCategory.NEGLIGIBLE, RiskCategory.LOW, RiskCategory.MEDIUM, RiskCategory.HIGH, RiskCategory.EXTREME)
+_RANK = {c: i for i, c in enumerate(_ORDER)}
+
+#: exclusive upper bounds of Negligible, Low, Medium, High (ppm); above the last is Extreme
+DEFAULT_CATEGORY_BOUNDS_PPM: tuple[int, int, int, int] = (10 * 100, 50 * 100, 100 * 100, 300 * 100)
+
+
+def categorize(impact_ppm: int, bounds_ppm: tuple[int, ...] = DEFAULT_CATEGORY_BOUNDS_PPM) -> RiskCategory:
+    """The risk category of a price impact."""
+    for category, bound in zip(_ORDER, bounds_ppm):
+        if impact_ppm < bound:
+            return category
+    return RiskCategory.EXTREME
+
+
+def categories_up_to(worst: RiskCategory) -> frozenset[RiskCategory]:
+    return frozenset(c for c in _ORDER if c.rank <= worst.rank)
+
+
+@dataclass(frozen=True)
+class ImpactProfile:
+    """Thresholds of one profile. Impacts in ppm, amounts in wei of the native token."""
+
+    name: str
+    max_hop_impact_ppm: int
+    max_path_impact_ppm: int
+    max_ticks_crossed: int  # per hop (initialized ticks crossed)
+    min_net_profit_wei: int
+    max_position_wei: int
+    accepted: frozenset[RiskCategory]
+    category_bounds_ppm: tuple[int, ...] = DEFAULT_CATEGORY_BOUNDS_PPM
+
+    def accepts(self, category: RiskCategory) -> bool:
+        return category in self.accepted
+
+    def with_global_limits(self, min_profit_threshold_wei: int, max_position_size_wei: int) -> "ImpactProfile":
+        """The runbook's global limits tighten the profile: the stricter of each pair applies."""
+        return replace(
+            self,
+            min_net_profit_wei=max(self.min_net_profit_wei, min_profit_threshold_wei),
+            max_position_wei=min(self.max_position_wei, max_position_size_wei),
+        )
+
+
+#: Documented defaults (docs/validator_profiles.md is generated from this table by ``profile_table``).
+PROFILES: dict[str, ImpactProfile] = {
+    "conservative": ImpactProfile(
+        name="conservative",
+        max_hop_impact_ppm=30 * PPM_PER_BPS,
+        max_path_impact_ppm=50 * PPM_PER_BPS,
+        max_ticks_crossed=2,
+        min_net_profit_wei=WEI_PER_ETH // 2_000,  # 0.0005 ETH
+        max_position_wei=1 * WEI_PER_ETH,
+        accepted=categories_up_to(RiskCategory.LOW),
+    ),
+    "default": ImpactProfile(
+        name="default",
+        max_hop_impact_ppm=75 * PPM_PER_BPS,
+        max_path_impact_ppm=150 * PPM_PER_BPS,
+        max_ticks_crossed=5,
+        min_net_profit_wei=WEI_PER_ETH // 20_000,  # 0.00005 ETH (the real Arbitrum median profit)
+        max_position_wei=10 * WEI_PER_ETH,
+        accepted=categories_up_to(RiskCategory.MEDIUM),
+    ),
+    "aggressive": ImpactProfile(
+        name="aggressive",
+        max_hop_impact_ppm=200 * PPM_PER_BPS,
+        max_path_impact_ppm=400 * PPM_PER_BPS,
+        max_ticks_crossed=20,
+        min_net_profit_wei=WEI_PER_ETH // 200_000,  # 0.000005 ETH
+        max_position_wei=100 * WEI_PER_ETH,
+        accepted=categories_up_to(RiskCategory.HIGH),
+    ),
+}
+
+
+def _fmt_ppm(ppm: int) -> str:
+    return f"{ppm / PPM_PER_BPS:g} bps ({ppm / 10_000:g} %)"
+
+
+def _fmt_wei(wei: int) -> str:
+    return f"{wei / WEI_PER_ETH:g} ETH"
+
+
+def profile_table(profiles: dict[str, ImpactProfile] | None = None) -> str:
+    """Markdown table of the profiles (the README's profile table)."""
+    profiles = profiles or PROFILES
+    names = list(profiles)
+    rows = [
+        "| threshold | env override | " + " | ".join(n.capitalize() for n in names) + " |",
+        "|---|---|" + "---|" * len(names),
+    ]
+
+    def row(label: str, env: str, fmt) -> None:  # noqa: ANN001
+        rows.append(f"| {label} | `{env}` | " + " | ".join(fmt(profiles[n]) for n in names) + " |")
+
+    row("max price impact per hop", "VALIDATOR_MAX_HOP_IMPACT_BPS", lambda p: _fmt_ppm(p.max_hop_impact_ppm))
+    row("max price impact of the path", "VALIDATOR_MAX_PATH_IMPACT_BPS", lambda p: _fmt_ppm(p.max_path_impact_ppm))
+    row("max initialized ticks crossed per hop", "VALIDATOR_MAX_TICKS_CROSSED", lambda p: str(p.max_ticks_crossed))
+    row("min net profit (after flash fee and gas)", "VALIDATOR_MIN_NET_PROFIT_WEI", lambda p: _fmt_wei(p.min_net_profit_wei))
+    row("max position (loan size)", "VALIDATOR_MAX_POSITION_WEI", lambda p: _fmt_wei(p.max_position_wei))
+    row(
+        "risk categories accepted",
+        "VALIDATOR_ACCEPTED_CATEGORIES",
+        lambda p: ", ".join(c.value.capitalize() for c in _ORDER if c in p.accepted),
+    )
+    return "\n".join(rows)

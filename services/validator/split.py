@@ -1,0 +1,211 @@
+"""Sizing and splitting a trade so that it respects the profile (pure, exact integers).
+
+When a candidate's size breaks an impact or tick limit, or the maximum position, two remedies:
+
+* **downsize**: the most profitable input no larger than the largest input that keeps every hop
+  (and the path) within the limits;
+* **split across parallel pools**: the same path, with one hop routed through another pool of the
+  same pair (e.g. WETH/USDC at 500 and at 3000), as separate parts executed one after the other.
+  Parts are chosen greedily on pool copies: each round sizes every variant on the state left by the
+  previous parts, keeps the one with the best *net* profit (each part pays its own flash fee and
+  gas, given by ``part_cost``), applies its swaps, and repeats up to ``max_parts``. Impacts are
+  measured against the pools' state before the first part, so the parts together stay within the
+  limits, not just each part alone.
+
+The split is recommended only when its total net profit beats the single downsized path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from mevbot.amm.base import PoolState
+from mevbot.amm.cycle import optimize_cycle
+from mevbot.errors import AmmError
+from services.validator.impact import PPM, path_impact_ppm, pool_impact_ppm
+
+PathHop = tuple[PoolState, bool]  # (pool, zero_for_one)
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_hop_impact_ppm: int  # inclusive
+    max_path_impact_ppm: int  # inclusive
+    max_ticks_crossed: int  # inclusive, per pool over all parts
+    max_input: int  # maximum position in start-token units
+
+
+@dataclass(frozen=True)
+class Part:
+    pools: tuple[str, ...]
+    directions: tuple[bool, ...]
+    amounts: tuple[int, ...]  # amounts[0] is the input, amounts[i + 1] the exact output of hop i
+    hop_impacts_ppm: tuple[int, ...]  # cumulative, against the state before the first part
+    ticks_crossed: tuple[int, ...]
+    cost: int  # flash fee + gas, start-token units
+
+    @property
+    def amount_in(self) -> int:
+        return self.amounts[0]
+
+    @property
+    def gross_profit(self) -> int:
+        return self.amounts[-1] - self.amounts[0]
+
+    @property
+    def net_profit(self) -> int:
+        return self.gross_profit - self.cost
+
+    @property
+    def path_impact_ppm(self) -> int:
+        return path_impact_ppm(self.hop_impacts_ppm)
+
+
+@dataclass(frozen=True)
+class SizingDecision:
+    kind: str  # "downsized" | "split"
+    parts: tuple[Part, ...]
+    single_net_profit: int  # the best single-path net profit (what the split is compared with)
+
+    @property
+    def net_profit(self) -> int:
+        return sum(p.net_profit for p in self.parts)
+
+
+class _Book:
+    """Pool copies that parts mutate, the untouched originals and ticks crossed so far."""
+
+    def __init__(self, pools: Sequence[PoolState]) -> None:
+        self.original = {p.address: p for p in pools}
+        self.current = {p.address: p.copy() for p in pools}
+        self.ticks = {p.address: 0 for p in pools}
+
+    def trial(self, path: Sequence[PathHop], amount_in: int, limits: Limits) -> tuple[list[int], list[int], list[int]] | None:
+        """Run ``path`` on scratch copies; the amounts, impacts and ticks, or None if over a limit."""
+        scratch: dict[str, PoolState] = {}
+        amounts = [amount_in]
+        impacts: list[int] = []
+        ticks: list[int] = []
+        a = amount_in
+        for pool, zfo in path:
+            addr = pool.address
+            state = scratch.get(addr)
+            if state is None:
+                state = scratch[addr] = self.current[addr].copy()
+            try:
+                result = state.execute_swap(zfo, a)
+            except AmmError:
+                return None
+            if result.amount_in != a:  # ran out of liquidity: the contract would not take it all
+                return None
+            a = result.amount_out
+            amounts.append(a)
+            crossed = self.ticks[addr] + getattr(result, "ticks_crossed", 0)
+            impact = pool_impact_ppm(self.original[addr], state, zfo)
+            if impact > limits.max_hop_impact_ppm or crossed > limits.max_ticks_crossed:
+                return None
+            impacts.append(impact)
+            ticks.append(crossed)
+        if path_impact_ppm(impacts) > limits.max_path_impact_ppm:
+            return None
+        return amounts, impacts, ticks
+
+    def commit(self, path: Sequence[PathHop], amount_in: int, ticks: Sequence[int]) -> None:
+        a = amount_in
+        for (pool, zfo), crossed in zip(path, ticks):
+            a = self.current[pool.address].execute_swap(zfo, a).amount_out
+            self.ticks[pool.address] = crossed
+
+    def path_on_current(self, path: Sequence[PathHop]) -> list[PathHop]:
+        return [(self.current[p.address], zfo) for p, zfo in path]
+
+
+def max_size_within_limits(book: _Book, path: Sequence[PathHop], limits: Limits) -> int:
+    """Largest input in [0, limits.max_input] whose trial passes every limit (impact is monotone)."""
+    lo, hi = 0, limits.max_input
+    if hi <= 0:
+        return 0
+    if book.trial(path, hi, limits) is not None:
+        return hi
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if book.trial(path, mid, limits) is not None:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def _best_part(book: _Book, path: Sequence[PathHop], limits: Limits,
+               part_cost: Callable[[int], int]) -> Part | None:
+    cap = max_size_within_limits(book, path, limits)
+    if cap <= 0:
+        return None
+    sized = optimize_cycle(book.path_on_current(path), cap)
+    if sized is None:
+        return None
+    trial = book.trial(path, sized.amount_in, limits)
+    if trial is None:
+        return None
+    amounts, impacts, ticks = trial
+    return Part(
+        pools=tuple(p.address for p, _ in path),
+        directions=tuple(z for _, z in path),
+        amounts=tuple(amounts),
+        hop_impacts_ppm=tuple(impacts),
+        ticks_crossed=tuple(ticks),
+        cost=part_cost(amounts[0]),
+    )
+
+
+def variants(path: Sequence[PathHop], alternatives: dict[int, Sequence[PathHop]]) -> list[list[PathHop]]:
+    """The path itself, then the path with one hop replaced by a parallel pool of the same pair."""
+    out = [list(path)]
+    used = {p.address for p, _ in path}
+    for k, alts in sorted(alternatives.items()):
+        for alt in alts:
+            if alt[0].address in used:
+                continue
+            v = list(path)
+            v[k] = alt
+            out.append(v)
+    return out
+
+
+def recommend(
+    path: Sequence[PathHop],
+    limits: Limits,
+    part_cost: Callable[[int], int],
+    alternatives: dict[int, Sequence[PathHop]] | None = None,
+    max_parts: int = 3,
+) -> SizingDecision | None:
+    """The best way to trade ``path`` within ``limits``; None when nothing earns a net profit."""
+    alternatives = alternatives or {}
+    all_paths = variants(path, alternatives)
+    pools = {p.address: p for v in all_paths for p, _ in v}
+    single = _best_part(_Book(list(pools.values())), path, limits, part_cost)
+    single_net = single.net_profit if single is not None else 0
+
+    parts: list[Part] = []
+    if len(all_paths) > 1 and max_parts > 1:
+        book = _Book(list(pools.values()))
+        for _ in range(max_parts):
+            best: tuple[Part, list[PathHop]] | None = None
+            for v in all_paths:
+                part = _best_part(book, v, limits, part_cost)
+                if part is not None and part.net_profit > 0 and (best is None or part.net_profit > best[0].net_profit):
+                    best = (part, v)
+            if best is None:
+                break
+            parts.append(best[0])
+            book.commit(best[1], best[0].amount_in, best[0].ticks_crossed)
+
+    if len(parts) > 1 and sum(p.net_profit for p in parts) > single_net:
+        return SizingDecision("split", tuple(parts), single_net)
+    if single is not None and single.net_profit > 0:
+        return SizingDecision("downsized", (single,), single_net)
+    return None
+
+
+__all__ = ["PPM", "Limits", "Part", "PathHop", "SizingDecision", "max_size_within_limits", "recommend", "variants"]
