@@ -397,7 +397,8 @@ contract MevbotArbExecutor {
     }
 
     /// arbBlockNumber() where ArbSys exists (on Arbitrum block.number is roughly the L1 block),
-    /// block.number on chains without it.
+    /// block.number on chains without it. Arbitrum gives its precompiles one byte of code (0xFE)
+    /// so that Solidity can call them; hence the code-size test finds the real ArbSys too.
     function _blockNumber() private view returns (uint256) {
         if (ARBSYS.code.length > 0) {
             (bool ok, bytes memory ret) = ARBSYS.staticcall(abi.encodeWithSignature("arbBlockNumber()"));

@@ -190,9 +190,16 @@ class DetectorService(Service):
 
     async def _heartbeat_loop(self) -> None:
         interval_s = self.cfg.heartbeat_interval_ms / 1000
+        last_tick = time.monotonic()
         while True:
             await asyncio.sleep(interval_s)
+            now = time.monotonic()
+            lag_s, last_tick = now - last_tick - interval_s, now
             await self._send_heartbeat()
+            if lag_s > interval_s / 2:
+                # this loop was blocked (a long evaluation): the peers' heartbeats are still queued
+                # on our socket, so their silence proves nothing yet
+                continue
             if self.membership.expire(time.time_ns()):
                 self._apply_membership()
 

@@ -38,6 +38,6 @@ class DetectorSettings:
             heartbeat_interval_ms=interval,
             heartbeat_ttl_ms=env_int("DETECTOR_HEARTBEAT_TTL_MS", int(interval * 3.5), min_value=interval, env=env),
             idle_flush_ms=env_int("DETECTOR_IDLE_FLUSH_MS", 20, min_value=0, env=env),
-            max_coalesce_ms=env_int("DETECTOR_MAX_COALESCE_MS", 100, min_value=1, env=env),
+            max_coalesce_ms=env_int("DETECTOR_MAX_COALESCE_MS", 100, min_value=0, env=env),
             replay=env_bool("DETECTOR_REPLAY", True, env=env),
         )

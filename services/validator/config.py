@@ -29,6 +29,7 @@ class ValidatorConfig:
     simulate: bool
     v2_exact_out: bool  # encode V2 hops with exact outputs (must match the executor's encoding)
     flash_balance_ttl_s: float
+    v3_flash_lenders: int  # how many Uniswap V3 pools of the loan token to consider as lenders (0: none)
 
 
 def _addr(key: str, env: Env | None) -> str | None:
@@ -86,14 +87,15 @@ def load_validator_config(settings: Settings, native_token: str, env: Env | None
         native_token=native_token.lower(),
         max_state_age_blocks=env_int("VALIDATOR_MAX_STATE_AGE_BLOCKS", 2, min_value=0, env=env),
         deadline_blocks=env_int("VALIDATOR_DEADLINE_BLOCKS", 8, min_value=1, env=env),
-        gas_limit_margin_bps=env_int("VALIDATOR_GAS_LIMIT_MARGIN_BPS", 2_000, min_value=0, env=env),
+        gas_limit_margin_bps=env_int("VALIDATOR_GAS_LIMIT_MARGIN_BPS", 5_000, min_value=0, env=env),
         hop_slippage_bps=env_int("VALIDATOR_HOP_SLIPPAGE_BPS", 0, min_value=0, max_value=10_000, env=env),
         base_fee_multiplier=env_int("VALIDATOR_BASE_FEE_MULTIPLIER", 2, min_value=1, env=env),
         priority_fee_floor_wei=env_wei("VALIDATOR_PRIORITY_FEE_WEI", 0, env=env),
         priority_fee_share_bps=env_int("VALIDATOR_PRIORITY_FEE_SHARE_BPS", 0, min_value=0, max_value=10_000, env=env),
-        prescreen_gas_base=env_int("VALIDATOR_PRESCREEN_GAS_BASE", 60_000, min_value=0, env=env),
-        prescreen_gas_per_hop=env_int("VALIDATOR_PRESCREEN_GAS_PER_HOP", 60_000, min_value=0, env=env),
+        prescreen_gas_base=env_int("VALIDATOR_PRESCREEN_GAS_BASE", 100_000, min_value=0, env=env),
+        prescreen_gas_per_hop=env_int("VALIDATOR_PRESCREEN_GAS_PER_HOP", 70_000, min_value=0, env=env),
         max_parts=env_int("VALIDATOR_MAX_SPLIT_PARTS", 3, min_value=1, max_value=8, env=env),
+        gas_estimate_includes_l1=env_bool("GAS_ESTIMATE_INCLUDES_L1", True, env=env),
         allowed_tokens=_tokens("VALIDATOR_TOKEN_ALLOWLIST", env),
         denied_tokens=_tokens("VALIDATOR_TOKEN_DENYLIST", env) or frozenset(),
     )
@@ -108,4 +110,5 @@ def load_validator_config(settings: Settings, native_token: str, env: Env | None
         simulate=env_bool("VALIDATOR_SIMULATE", True, env=env),
         v2_exact_out=env_bool("VALIDATOR_V2_EXACT_OUT", True, env=env),
         flash_balance_ttl_s=float(env_int("VALIDATOR_FLASH_BALANCE_TTL_MS", 0, min_value=0, env=env)) / 1000.0,
+        v3_flash_lenders=env_int("VALIDATOR_V3_FLASH_LENDERS", 2, min_value=0, max_value=16, env=env),
     )

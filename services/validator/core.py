@@ -45,14 +45,15 @@ class CoreSettings:
     native_token: str
     max_state_age_blocks: int = 2
     deadline_blocks: int = 8
-    gas_limit_margin_bps: int = 2_000
+    gas_limit_margin_bps: int = 5_000  # gas used after refunds can be ~20 % under the limit needed
     hop_slippage_bps: int = 0
     base_fee_multiplier: int = 2
     priority_fee_floor_wei: int = 0
     priority_fee_share_bps: int = 0
-    prescreen_gas_base: int = 60_000  # L2 gas of a flash-loan round trip without hops (estimate)
-    prescreen_gas_per_hop: int = 60_000
+    prescreen_gas_base: int = 100_000  # L2 gas of a flash-loan round trip without hops (estimate)
+    prescreen_gas_per_hop: int = 70_000
     max_parts: int = 3
+    gas_estimate_includes_l1: bool = True  # Arbitrum: eth_estimateGas already counts the L1 units
     allowed_tokens: frozenset[str] | None = None  # None: every token
     denied_tokens: frozenset[str] = frozenset()
 
@@ -105,8 +106,9 @@ class SimulationOutcome:
     success: bool
     hop_amounts_out: tuple[int, ...] = ()
     profit: int | None = None  # loan-token units after repaying the flash loan
-    gas_used: int = 0  # L2 gas units (eth_estimateGas of the transaction)
+    gas_used: int = 0  # gas used by the simulated transaction (L2 units; see gas_estimate_includes_l1)
     error: str = ""
+    decoded: bool = False  # the revert carried a reason (a contract error), not just "failed"
 
 
 @dataclass
@@ -298,7 +300,8 @@ def screen(c: Candidate, s: CoreSettings, ctx: Context) -> Screened:
             i: [alt for alt in ctx.pools.parallel(h.token_in, h.token_out) if alt[0].address != h.pool]
             for i, h in enumerate(c.hops)
         }
-        decision = recommend(path, limits_for(profile, max_input), part_cost, alternatives, s.max_parts)
+        decision = recommend(path, limits_for(profile, max_input), part_cost, alternatives, s.max_parts,
+                             min_part_profit=rate.wei_to_token_ceil(profile.min_net_profit_wei))
         if decision is None:
             return Screened(rejection=reject(c, why, detail + "; no size within the limits earns a net profit"))
         parts_hops = list(decision.parts)
@@ -396,12 +399,13 @@ def finalize(
     profile = s.profile
     gross = plan.hops[-1].amount_out - plan.hops[0].amount_in
     flash_fee = plan.flash_source.fee
+    l2_units = max(0, sim.gas_used - l1.l1_gas_units) if s.gas_estimate_includes_l1 else sim.gas_used
     # priority bid: a share of the profit left after base-fee gas, spread over the gas units
-    base_only = gas_cost(sim.gas_used, l1, base_fee_wei, 0)
+    base_only = gas_cost(l2_units, l1, base_fee_wei, 0)
     before_tip_wei = rate.token_to_wei_floor(gross - flash_fee) - base_only.total_wei
     tip = priority_fee_for_share(before_tip_wei, s.priority_fee_share_bps, base_only.total_gas_units,
                                  s.priority_fee_floor_wei)
-    gas = gas_cost(sim.gas_used, l1, base_fee_wei, tip)
+    gas = gas_cost(l2_units, l1, base_fee_wei, tip)
     costs = net_profit(gross, flash_fee, gas, rate)
     if costs.net_profit_wei < profile.min_net_profit_wei:
         return reasons.BELOW_MIN_PROFIT, (
@@ -427,4 +431,29 @@ def finalize(
         max_priority_fee_per_gas_wei=bid.max_priority_fee_per_gas_wei,
         simulated=True,
         validated_ns=validated_ns or plan.validated_ns,
+    )
+
+
+def settle(plan: ExecutionPlan, sim: SimulationOutcome, l1: L1Quote, base_fee_wei: int, rate: NativeRate,
+           s: CoreSettings, validated_ns: int = 0) -> ExecutionPlan | tuple[str, str]:
+    """The simulated plan's exact costs; its calldata (guard, deadline, hops) and fee bid stay as
+    simulated. The gas limit grows when the simulated gas needs more (the caller re-simulates)."""
+    mismatch = compare_simulation(plan, sim)
+    if mismatch:
+        return mismatch
+    profile = s.profile
+    gross = plan.hops[-1].amount_out - plan.hops[0].amount_in
+    l2_units = max(0, sim.gas_used - l1.l1_gas_units) if s.gas_estimate_includes_l1 else sim.gas_used
+    tip = plan.max_priority_fee_per_gas_wei
+    gas = gas_cost(l2_units, l1, base_fee_wei, tip)
+    costs = net_profit(gross, plan.flash_source.fee, gas, rate)
+    if costs.net_profit_wei < profile.min_net_profit_wei:
+        return reasons.BELOW_MIN_PROFIT, (
+            f"net {costs.net_profit_wei} wei < {profile.min_net_profit_wei} wei (gross {gross}, flash fee "
+            f"{plan.flash_source.fee}, gas {gas.total_wei} wei = L2 {gas.l2_cost_wei} + L1 {gas.l1_cost_wei} [{l1.source}])"
+        )
+    needed = gas_limit_with_margin(gas.total_gas_units, s.gas_limit_margin_bps)
+    return msgspec.structs.replace(
+        plan, costs=costs, expected_net_profit_wei=costs.net_profit_wei, gas_limit=max(plan.gas_limit, needed),
+        simulated=True, validated_ns=validated_ns or plan.validated_ns,
     )

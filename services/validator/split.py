@@ -179,8 +179,12 @@ def recommend(
     part_cost: Callable[[int], int],
     alternatives: dict[int, Sequence[PathHop]] | None = None,
     max_parts: int = 3,
+    min_part_profit: int = 1,
 ) -> SizingDecision | None:
-    """The best way to trade ``path`` within ``limits``; None when nothing earns a net profit."""
+    """The best way to trade ``path`` within ``limits``; None when nothing earns a net profit.
+
+    A part of a split must earn at least ``min_part_profit`` net (start-token units) on its own.
+    """
     alternatives = alternatives or {}
     all_paths = variants(path, alternatives)
     pools = {p.address: p for v in all_paths for p, _ in v}
@@ -194,7 +198,8 @@ def recommend(
             best: tuple[Part, list[PathHop]] | None = None
             for v in all_paths:
                 part = _best_part(book, v, limits, part_cost)
-                if part is not None and part.net_profit > 0 and (best is None or part.net_profit > best[0].net_profit):
+                if part is not None and part.net_profit >= max(1, min_part_profit) \
+                        and (best is None or part.net_profit > best[0].net_profit):
                     best = (part, v)
             if best is None:
                 break

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from pathlib import Path
 from typing import TypeVar
 
@@ -176,7 +176,9 @@ def parse_wei(text: str, *, key: str = "amount") -> int:
     else:
         raise ConfigError(key, f"expected an amount in wei (e.g. 50000000000000000 or '0.05 ether'), got {text!r}")
     try:
-        amount = Decimal(number).scaleb(exponent)
+        with localcontext() as ctx:
+            ctx.prec = 200  # exact for any uint256 amount in any unit
+            amount = Decimal(number).scaleb(exponent)
     except InvalidOperation:
         raise ConfigError(key, f"expected an amount in wei, got {text!r}") from None
     if not amount.is_finite() or amount != amount.to_integral_value():
@@ -235,7 +237,7 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 ENCRYPTION_KEY_MIN_LENGTH = 32
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Settings:
     """The shared configuration every service reads (see the README's configuration table)."""
 
@@ -267,6 +269,9 @@ class Settings:
         if self.metrics_port is not None:
             return self.metrics_port
         return default_port
+
+    def __repr__(self) -> str:
+        return f"Settings({self.redacted()})"
 
     def redacted(self) -> dict[str, object]:
         """Every setting with secrets masked and URL passwords hidden (for ``mevbot config``)."""
@@ -338,8 +343,8 @@ def redact_url(value: str) -> str:
         user = creds.split(":", 1)[0]
         rest = f"{user}:***@{host}"
     host, _, path = rest.partition("/")
-    # RPC providers put the API key in the path (e.g. /v2/<key>); keep only the first segment.
-    if path and scheme in ("http", "https", "ws", "wss"):
-        first = path.split("/", 1)[0]
-        path = first + ("/***" if "/" in path else "") if len(first) < 20 else "***"
+    host, _, query = host.partition("?")
+    # RPC providers put the API key in the path (/v2/<key>, /<key>) or the query: hide both.
+    if (path or query) and scheme in ("http", "https", "ws", "wss"):
+        return f"{scheme}://{host}/***"
     return f"{scheme}://{host}" + (f"/{path}" if path else "")

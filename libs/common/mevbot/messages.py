@@ -325,6 +325,7 @@ class ExecutionResult(Message, frozen=True, kw_only=True, tag="execution_result"
     candidate_id: str
     status: ExecutionStatus
     reason: str = ""
+    detail: str = ""  # human-readable context of the reason (decoded revert, endpoint answers)
     sender: str = ""
     nonce: int | None = None
     tx_hash: str = ""

@@ -4,15 +4,10 @@ calling its callbacks, real lenders used by someone else, stale plans; only the 
 from __future__ import annotations
 
 import pytest
-
 from mevbot.chain.arb_calldata import ArbCall, ArbHop, HopKind, LenderKind, decode_arb_error, encode_arb_call
 from mevbot.chain.artifacts import load_artifact
 from mevbot.chain.deployment import Deployment
-from mevbot.chain.precompiles import ARBSYS, install_precompile_stand_ins, set_arbsys_block_offset
-from mevbot.chain.rpc import RpcClient
-from mevbot.chain.txbatch import TxBatch
-
-from .chainkit import (
+from mevbot.chain.devtools import (
     EXECUTOR,
     KEEPER,
     OWNER,
@@ -23,11 +18,14 @@ from .chainkit import (
     build_call,
     call,
     call_revert,
+    deploy_contract,
     fund,
     quote_cycle,
     send,
     swap_v2,
 )
+from mevbot.chain.precompiles import ARBSYS, install_precompile_stand_ins, set_arbsys_block_offset
+from mevbot.chain.rpc import RpcClient
 
 pytestmark = pytest.mark.integration
 E18 = 10**18
@@ -43,17 +41,13 @@ def _err(data: bytes) -> tuple[str, tuple]:
     return err.name, err.args
 
 
-def _deploy(rpc: RpcClient, code: bytes) -> str:
-    batch = TxBatch(rpc, OWNER)
-    address = batch.create("test contract", code)
-    batch.flush()
-    return address
-
-
 def _profitable_call(rpc: RpcClient, dep: Deployment, **kw) -> bytes:
     weth, usdc = dep.token("WETH"), dep.token("USDC")
     swap_v2(rpc, dep, dep.v2_pair("WETH", "USDC").address, usdc, 600_000 * 10**6)
-    legs = [Leg(dep.v2_pair("WETH", "USDC").address, weth, False), Leg(dep.v3_pool("WETH", "USDC", 500).address, usdc, True)]
+    legs = [
+        Leg(dep.v2_pair("WETH", "USDC").address, weth, False),
+        Leg(dep.v3_pool("WETH", "USDC", 500).address, usdc, True),
+    ]
     outs = quote_cycle(rpc, dep, legs, 20 * E18)
     assert outs[-1] > 20 * E18
     return build_call(rpc, LenderKind.BALANCER_V2, dep.balancer_vault, weth, 20 * E18, legs, outs, **kw)
@@ -76,7 +70,7 @@ def test_only_owner_and_allowed_keys_start_a_trade(rpc: RpcClient, market: Deplo
 def test_fake_pool_calling_the_swap_callbacks_is_rejected(rpc: RpcClient, market: Deployment) -> None:
     weth, usdc = market.token("WETH"), market.token("USDC")
     fund(rpc, market, weth, market.executor, 5 * E18)  # something worth stealing
-    fake = _deploy(rpc, FAKE_POOL.creation_code(weth, usdc))
+    fake = deploy_contract(rpc, FAKE_POOL.creation_code(weth, usdc))
     for attack in ("attackUniswap", "attackAlgebra"):
         data = FAKE_POOL.codec.encode_call(attack, market.executor, 5 * E18, 0, b"")
         assert _err(call_revert(rpc, STRANGER, fake, data)) == ("UnexpectedCallback", (fake.lower(),))
@@ -91,7 +85,7 @@ def test_fake_pool_as_a_hop_cannot_take_more_than_the_hop_input(rpc: RpcClient, 
     weth, usdc = market.token("WETH"), market.token("USDC")
     fund(rpc, market, weth, market.executor, 50 * E18)  # inventory a fake pool would love to drain
     t0, t1 = sorted([weth, usdc], key=lambda a: int(a, 16))
-    fake = _deploy(rpc, FAKE_POOL.creation_code(t0, t1))
+    fake = deploy_contract(rpc, FAKE_POOL.creation_code(t0, t1))
     v2 = market.v2_pair("WETH", "USDC").address
     z_fake = t0.lower() == weth.lower()
     for demand, expected in ((40 * E18, "SwapPaymentInvalid"), (1 * E18, "HopOutputTooLow")):
@@ -108,7 +102,7 @@ def test_fake_pool_as_a_hop_cannot_take_more_than_the_hop_input(rpc: RpcClient, 
 def test_fake_lender_calling_the_flash_callbacks_is_rejected(rpc: RpcClient, market: Deployment) -> None:
     weth = market.token("WETH")
     fund(rpc, market, weth, market.executor, 5 * E18)
-    fake = _deploy(rpc, FAKE_LENDER.creation_code())
+    fake = deploy_contract(rpc, FAKE_LENDER.creation_code())
     plan = _profitable_call(rpc, market)
     attacks = [
         FAKE_LENDER.codec.encode_call("attackBalancer", market.executor, weth, E18, plan),
@@ -124,7 +118,9 @@ def test_fake_lender_calling_the_flash_callbacks_is_rejected(rpc: RpcClient, mar
     assert balance_of(rpc, weth, market.executor) == 5 * E18
 
 
-def test_real_lenders_used_by_a_stranger_cannot_trigger_our_callbacks(rpc: RpcClient, market: Deployment) -> None:
+def test_real_lenders_used_by_a_stranger_cannot_trigger_our_callbacks(
+    rpc: RpcClient, market: Deployment
+) -> None:
     weth = market.token("WETH")
     plan = _profitable_call(rpc, market)
     flash = BALANCER.encode_call("flashLoan", market.executor, [weth], [E18], plan)
@@ -135,7 +131,9 @@ def test_real_lenders_used_by_a_stranger_cannot_trigger_our_callbacks(rpc: RpcCl
     # (a Uniswap V3 pool calls back msg.sender, never the recipient: a stranger's flash cannot reach us)
 
 
-def test_deadline_uses_arbsys_block_number_with_block_number_fallback(rpc: RpcClient, market: Deployment) -> None:
+def test_deadline_uses_arbsys_block_number_with_block_number_fallback(
+    rpc: RpcClient, market: Deployment
+) -> None:
     now = block_number(rpc)
     stale = _profitable_call(rpc, market, deadline=now - 1)
     name, (current, deadline) = _err(call_revert(rpc, KEEPER, market.executor, stale))
@@ -159,15 +157,24 @@ def test_only_owner_withdraws_tokens_and_eth(rpc: RpcClient, market: Deployment)
     take = EXECUTOR.encode_call("withdrawToken", usdc, STRANGER, 1_000 * 10**6)
     assert _err(call_revert(rpc, STRANGER, market.executor, take))[0] == "NotOwner"
     assert _err(call_revert(rpc, KEEPER, market.executor, take))[0] == "NotOwner"  # trading key cannot
-    assert send(rpc, OWNER, market.executor, EXECUTOR.encode_call("withdrawToken", usdc, KEEPER, 600 * 10**6))[
-        "status"
-    ] == "0x1"
+    assert (
+        send(rpc, OWNER, market.executor, EXECUTOR.encode_call("withdrawToken", usdc, KEEPER, 600 * 10**6))[
+            "status"
+        ]
+        == "0x1"
+    )
     assert balance_of(rpc, usdc, market.executor) == 400 * 10**6
     eth_before = int(rpc.call("eth_getBalance", STRANGER, "latest"), 16)
-    assert _err(call_revert(rpc, STRANGER, market.executor, EXECUTOR.encode_call("withdrawEth", STRANGER, E18)))[
-        0
-    ] == "NotOwner"
-    assert send(rpc, OWNER, market.executor, EXECUTOR.encode_call("withdrawEth", STRANGER, 2 * E18))["status"] == "0x1"
+    assert (
+        _err(call_revert(rpc, STRANGER, market.executor, EXECUTOR.encode_call("withdrawEth", STRANGER, E18)))[
+            0
+        ]
+        == "NotOwner"
+    )
+    assert (
+        send(rpc, OWNER, market.executor, EXECUTOR.encode_call("withdrawEth", STRANGER, 2 * E18))["status"]
+        == "0x1"
+    )
     assert int(rpc.call("eth_getBalance", STRANGER, "latest"), 16) == eth_before + 2 * E18
 
 
@@ -178,7 +185,13 @@ def test_malformed_plans_are_refused(rpc: RpcClient, market: Deployment) -> None
         assert _err(call_revert(rpc, KEEPER, market.executor, bad))[0] == "MalformedPlan"
     # a cycle that does not come back to the borrowed token
     weth, usdc = market.token("WETH"), market.token("USDC")
-    legs = [Leg(market.v2_pair("WETH", "USDC").address, weth, False), Leg(market.v3_pool("USDC", "USDT", 100).address, usdc, True)]
+    legs = [
+        Leg(market.v2_pair("WETH", "USDC").address, weth, False),
+        Leg(market.v3_pool("USDC", "USDT", 100).address, usdc, True),
+    ]
     outs = quote_cycle(rpc, market, legs, E18)
     data = build_call(rpc, LenderKind.BALANCER_V2, market.balancer_vault, weth, E18, legs, outs)
-    assert _err(call_revert(rpc, KEEPER, market.executor, data)) == ("CycleNotClosed", (market.token("USDT").lower(),))
+    assert _err(call_revert(rpc, KEEPER, market.executor, data)) == (
+        "CycleNotClosed",
+        (market.token("USDT").lower(),),
+    )

@@ -5,12 +5,15 @@ cycles (V2 and V3 mixed) and the realized profit equals the prediction to the we
 from __future__ import annotations
 
 import pytest
-
-from mevbot.chain.arb_calldata import LenderKind, decode_arb_error, decode_arb_result, dry_run_result, shortfall_wei
+from mevbot.chain.arb_calldata import (
+    LenderKind,
+    decode_arb_error,
+    decode_arb_result,
+    dry_run_result,
+    shortfall_wei,
+)
 from mevbot.chain.deployment import Deployment
-from mevbot.chain.rpc import RpcClient
-
-from .chainkit import (
+from mevbot.chain.devtools import (
     EXECUTOR,
     KEEPER,
     Leg,
@@ -22,6 +25,7 @@ from .chainkit import (
     send,
     swap_v2,
 )
+from mevbot.chain.rpc import RpcClient
 
 pytestmark = pytest.mark.integration
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
+from mevbot.chain.abi import selector
 from mevbot.chain.arb_calldata import (
     HEADER_LEN,
     HOP_LEN,
@@ -19,7 +19,6 @@ from mevbot.chain.arb_calldata import (
     encode_arb_call,
     encode_plan,
 )
-from mevbot.chain.abi import selector
 from mevbot.errors import ValidationError
 from mevbot.messages import CostBreakdown, ExecutionPlan, FlashSource, FlashSourceKind, PlanHop, PoolKind
 
@@ -60,18 +59,20 @@ def test_round_trip(lender_kind, lender, token, amount, min_profit, deadline, ho
 @pytest.mark.parametrize(
     "bad",
     [
-        dict(hops=(ArbHop(P1, HopKind.V3, True, 1),)),  # 1 hop
-        dict(hops=tuple(ArbHop(P1, HopKind.V3, True, 1) for _ in range(5))),  # 5 hops
-        dict(amount_in_wei=2**128),
-        dict(amount_in_wei=0),
-        dict(min_profit_wei=-1),
-        dict(deadline_block=2**40),
-        dict(lender="0x1234"),
+        {"hops": (ArbHop(P1, HopKind.V3, True, 1),)},  # 1 hop
+        {"hops": tuple(ArbHop(P1, HopKind.V3, True, 1) for _ in range(5))},  # 5 hops
+        {"amount_in_wei": 2**128},
+        {"amount_in_wei": 0},
+        {"min_profit_wei": -1},
+        {"deadline_block": 2**40},
+        {"lender": "0x1234"},
     ],
 )
 def test_out_of_range_values_are_refused(bad: dict) -> None:
-    base = dict(lender_kind=LenderKind.BALANCER_V2, lender=A, token=B, amount_in_wei=1, min_profit_wei=0,
-                deadline_block=1, hops=(ArbHop(P1, HopKind.V3, True, 1), ArbHop(P2, HopKind.V3, False, 1)))  # fmt: skip
+    base = {
+        "lender_kind": LenderKind.BALANCER_V2, "lender": A, "token": B, "amount_in_wei": 1, "min_profit_wei": 0,
+        "deadline_block": 1, "hops": (ArbHop(P1, HopKind.V3, True, 1), ArbHop(P2, HopKind.V3, False, 1)),
+    }  # fmt: skip
     with pytest.raises(ValidationError):
         encode_arb_call(ArbCall(**(base | bad)))
 
@@ -92,7 +93,9 @@ def test_execution_plan_maps_to_packed_call() -> None:
         max_priority_fee_per_gas_wei=1, deadline_block=77, block_number=70,
     )  # fmt: skip
     exact = decode_arb_call(encode_plan(plan))
-    assert exact.lender_kind == LenderKind.UNISWAP_V3_FLASH and exact.lender == P3 and exact.deadline_block == 77
+    assert (
+        exact.lender_kind == LenderKind.UNISWAP_V3_FLASH and exact.lender == P3 and exact.deadline_block == 77
+    )
     assert exact.hops == (ArbHop(P1, HopKind.V2_EXACT_OUT, True, 990), ArbHop(P2, HopKind.V3, False, 1005))
     tolerant = decode_arb_call(encode_plan(plan, v2_exact=False, dry_run=True))
     assert tolerant.hops[0] == ArbHop(P1, HopKind.V2_FEE, True, 980, 3000) and tolerant.dry_run

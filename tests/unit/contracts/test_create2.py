@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from mevbot.chain.create2 import (
     algebra_pool_address,
     create_address,
@@ -54,7 +53,9 @@ def _derive(row: dict[str, str], reg: dict[str, dict]) -> str | None:
 
 def test_real_arbitrum_pools_are_reproduced() -> None:
     reg = _registry()
-    rows = [r for r in csv.DictReader((DATA / "top_pools_over_100m.csv").open()) if r["blockchain"] == "arbitrum"]
+    rows = [
+        r for r in csv.DictReader((DATA / "top_pools_over_100m.csv").open()) if r["blockchain"] == "arbitrum"
+    ]
     checked = 0
     mismatched = []
     for row in rows:
@@ -73,7 +74,10 @@ def test_known_pools_by_hand() -> None:
     assert v3_pool_address("0x1F98431c8aD98523631AE4a59f267346ea31F984", usdc, weth, 500) == (
         "0xC6962004f452bE9203591991D15f6b388e09E8D0"
     )
-    assert create_address("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", 0) == "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+    assert (
+        create_address("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", 0)
+        == "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+    )
     assert sort_tokens(weth, usdc) == (weth, usdc)
     with pytest.raises(ConfigError):
         sort_tokens(weth, weth)

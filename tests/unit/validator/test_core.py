@@ -126,6 +126,7 @@ def _approved_setup(profile_min_wei: int | None = None):
 
 def test_finalize_exact_costs_guard_and_bid() -> None:
     c, st, ctx, plan, sim = _approved_setup()
+    st = replace(st, gas_estimate_includes_l1=False)  # anvil: the estimate holds no L1 units
     l1 = l1_from_node_interface(1_500, ctx.base_fee_wei)
     out = finalize(plan, sim, l1, ctx.base_fee_wei, NativeRate.IDENTITY, st)
     assert not isinstance(out, tuple), out
@@ -133,7 +134,7 @@ def test_finalize_exact_costs_guard_and_bid() -> None:
     assert out.costs.l2_gas_cost_wei + out.costs.l1_gas_cost_wei == gas_wei
     assert out.costs.net_profit == c.gross_profit - gas_wei
     assert out.expected_net_profit_wei == c.gross_profit - gas_wei
-    assert out.gas_limit == -(-(231_500 * 12_000) // 10_000)
+    assert out.gas_limit == -(-(231_500 * 15_000) // 10_000)
     assert out.max_fee_per_gas_wei == 2 * ctx.base_fee_wei
     assert 1 <= out.min_profit <= out.expected_profit
     assert out.simulated and out.deadline_block == 100 + st.deadline_blocks
@@ -175,3 +176,12 @@ def test_simulation_must_equal_prediction(change, reason) -> None:
     out = finalize(plan, change(sim), l1_from_node_interface(0, ctx.base_fee_wei), ctx.base_fee_wei,
                    NativeRate.IDENTITY, st)
     assert isinstance(out, tuple) and out[0] == reason
+
+
+def test_arbitrum_estimate_already_contains_the_l1_units() -> None:
+    c, st, ctx, plan, sim = _approved_setup()
+    l1 = l1_from_node_interface(1_500, ctx.base_fee_wei)
+    out = finalize(plan, sim, l1, ctx.base_fee_wei, NativeRate.IDENTITY, st)  # default: includes L1
+    assert out.costs.l2_gas_cost_wei == (230_000 - 1_500) * ctx.base_fee_wei
+    assert out.costs.l1_gas_cost_wei == 1_500 * ctx.base_fee_wei
+    assert out.gas_limit == -(-(230_000 * 15_000) // 10_000)

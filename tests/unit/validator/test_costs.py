@@ -79,7 +79,7 @@ def test_l1_components_exact() -> None:
     assert q.l1_cost_wei == 16 * 3 * 10**8 * 340
     assert q.l1_gas_units == -(-q.l1_cost_wei // 10**7)
     q = l1_from_fallback(L1Fallback(wei_per_byte=7, tx_overhead_bytes=3), 10, 2)
-    assert (q.l1_cost_wei, q.l1_gas_units) == (91, 46)  # 7 * 13 = 91 wei = 45.5 -> 46 units
+    assert (q.l1_cost_wei, q.l1_gas_units) == (91, 0)  # 7 * 13 wei; a cost only, no gas units
 
 
 def test_gas_cost_tip_bid_and_limit() -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
-from mevbot.errors import StateError
+from mevbot.errors import AmmError, StateError
 
 #: How many blocks of undo information a pool keeps (Arbitrum reorgs are rare and shallow).
 DEFAULT_JOURNAL_DEPTH = 64
@@ -167,16 +167,42 @@ class PoolState(ABC):
     def min_amount_in_for(self, zero_for_one: bool, amount_out: int) -> int:
         """Smallest exact input whose :meth:`quote_exact_in` is >= ``amount_out``.
 
-        Starts from the exact-output quote (which rounds in the pool's favour) and walks the last
-        wei with exact-input quotes; used by cycle sizing to find the left end of a profit plateau.
+        Starts from the exact-output quote (within a wei or two of the answer: it rounds in the
+        pool's favour, like exact input, but step by step differently) and settles the last wei with
+        exact-input quotes: a galloping search, so it costs O(log error) quotes even if the guess is
+        far off. Used by cycle sizing to find the left end of a profit plateau.
         """
+        if amount_out <= 0:
+            return 0
         quote = self.quote_exact_in
-        amount_in = self.quote_exact_out(zero_for_one, amount_out)
-        while amount_in > 1 and quote(zero_for_one, amount_in - 1) >= amount_out:
-            amount_in -= 1
-        while quote(zero_for_one, amount_in) < amount_out:
-            amount_in += 1
-        return amount_in
+        guess = self.quote_exact_out(zero_for_one, amount_out)
+        if quote(zero_for_one, guess) >= amount_out:
+            hi = guess  # feasible; find the last infeasible below it
+            step = 1
+            lo = hi - step
+            while lo > 0 and quote(zero_for_one, lo) >= amount_out:
+                hi = lo
+                step *= 2
+                lo = hi - step
+            lo = max(lo, 0)
+        else:
+            lo = guess  # infeasible; find a feasible point above it
+            step = 1
+            hi = lo + step
+            while quote(zero_for_one, hi) < amount_out:
+                lo = hi
+                step *= 2
+                hi = lo + step
+                if step > 1 << 256:
+                    raise AmmError(f"pool {self.address}: output {amount_out} unreachable")
+        # invariant: quote(lo) < amount_out <= quote(hi) (lo = 0 counts as infeasible)
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if quote(zero_for_one, mid) >= amount_out:
+                hi = mid
+            else:
+                lo = mid
+        return hi
 
     @abstractmethod
     def float_segments(self, zero_for_one: bool):

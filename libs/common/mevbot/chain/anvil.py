@@ -18,6 +18,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 from mevbot.chain.paths import anvil_binary
 from mevbot.errors import ChainError
@@ -47,7 +48,9 @@ class AnvilConfig:
     load_state: Path | None = None  # file written by AnvilProcess.dump_state()
     accounts: int = 10
     balance_eth: int = 1_000_000
-    gas_limit: int = 1_000_000_000  # large blocks: fast batched deploys, never "block full" in tests
+    # Arbitrum One's block gas limit (2**50); batched deploys mine ~130 generously declared txs
+    # in one block
+    gas_limit: int = 2**50
     code_size_limit: int | None = 0x10000  # Aave/Balancer init code is close to the EIP-170 limit
     base_fee_wei: int | None = None
     hardfork: str | None = "cancun"  # what Arbitrum One runs
@@ -76,7 +79,19 @@ class AnvilProcess:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc else None
 
-    def start(self) -> "AnvilProcess":
+    def start(self) -> Self:
+        # a port picked by us can be taken by a parallel session before anvil binds it: retry
+        # with a fresh one; a port given by the caller is never second-guessed
+        attempts = 1 if self.config.port is not None else 3
+        for attempt in range(attempts):
+            try:
+                return self._start_once()
+            except ChainError:
+                if attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _start_once(self) -> Self:
         cfg = self.config
         self.port = cfg.port if cfg.port is not None else free_port()
         if port_in_use(self.port):
@@ -104,7 +119,7 @@ class AnvilProcess:
             args += ["--hardfork", cfg.hardfork]
         args += list(cfg.extra_args)
         # anvil's stdout is chatty (one line per tx); keep it in a temp file for post-mortems only
-        self._log = tempfile.NamedTemporaryFile(prefix="anvil-", suffix=".log", delete=False)
+        self._log = tempfile.NamedTemporaryFile(prefix="anvil-", suffix=".log", delete=False)  # noqa: SIM115 (lives as long as the child)
         self._proc = subprocess.Popen(
             args, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=_clean_env()
         )
@@ -120,7 +135,9 @@ class AnvilProcess:
         last_error: Exception | None = None
         while time.monotonic() < deadline:
             if self._proc is None or self._proc.poll() is not None:
-                raise ChainError(f"anvil exited during start-up (rc={self._proc and self._proc.returncode}): {self.log_tail()}")
+                raise ChainError(
+                    f"anvil exited during start-up (rc={self._proc and self._proc.returncode}): {self.log_tail()}"
+                )
             try:
                 chain_id = int(self.rpc("eth_chainId"), 16)
             except (OSError, ValueError, ChainError) as exc:
@@ -185,7 +202,7 @@ class AnvilProcess:
             except OSError:
                 pass
 
-    def __enter__(self) -> "AnvilProcess":
+    def __enter__(self) -> Self:
         return self.start() if self._proc is None else self
 
     def __exit__(self, *exc: object) -> None:

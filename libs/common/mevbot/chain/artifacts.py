@@ -72,7 +72,7 @@ class Artifact:
     def library_names(self) -> list[str]:
         return sorted({lib for libs in self.link_references.values() for lib in libs})
 
-    def linked(self, libraries: dict[str, str]) -> "Artifact":
+    def linked(self, libraries: dict[str, str]) -> Artifact:
         """Return a copy with every library placeholder replaced by its address."""
         # placeholders look like __$<34 hex>$__; blank them so the hex parses, then write addresses
         code = bytearray(bytes.fromhex(self.bytecode.removeprefix("0x").replace("_", "0").replace("$", "0")))

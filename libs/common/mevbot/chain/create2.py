@@ -27,7 +27,11 @@ def _addr_bytes(address: str) -> bytes:
 
 
 def _hash_bytes(init_code_hash: str | bytes) -> bytes:
-    raw = init_code_hash if isinstance(init_code_hash, bytes) else bytes.fromhex(init_code_hash.removeprefix("0x"))
+    raw = (
+        init_code_hash
+        if isinstance(init_code_hash, bytes)
+        else bytes.fromhex(init_code_hash.removeprefix("0x"))
+    )
     if len(raw) != 32:
         raise ConfigError("init_code_hash", f"not 32 bytes: {init_code_hash!r}")
     return raw
@@ -45,7 +49,9 @@ def create2_address(deployer: str, salt: bytes, init_code_hash: str | bytes) -> 
     return to_checksum_address(digest[12:])
 
 
-def v2_pair_address(factory: str, token_a: str, token_b: str, init_code_hash: str = UNISWAP_V2_INIT_CODE_HASH) -> str:
+def v2_pair_address(
+    factory: str, token_a: str, token_b: str, init_code_hash: str = UNISWAP_V2_INIT_CODE_HASH
+) -> str:
     t0, t1 = sort_tokens(token_a, token_b)
     return create2_address(factory, keccak(_addr_bytes(t0) + _addr_bytes(t1)), init_code_hash)
 
@@ -55,7 +61,9 @@ def v3_pool_address(
 ) -> str:
     """``deployer`` is the factory for Uniswap/Sushi V3, the PoolDeployer for PancakeSwap V3."""
     t0, t1 = sort_tokens(token_a, token_b)
-    salt = keccak(_addr_bytes(t0).rjust(32, b"\0") + _addr_bytes(t1).rjust(32, b"\0") + fee_pips.to_bytes(32, "big"))
+    salt = keccak(
+        _addr_bytes(t0).rjust(32, b"\0") + _addr_bytes(t1).rjust(32, b"\0") + fee_pips.to_bytes(32, "big")
+    )
     return create2_address(deployer, salt, init_code_hash)
 
 

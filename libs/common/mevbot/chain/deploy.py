@@ -108,7 +108,11 @@ def deploy_market(
             ta, tb = spec.token(p.symbol_a), spec.token(p.symbol_b)
             a, b = addr[ta.symbol], addr[tb.symbol]
             pair = v2_pair_address(v2_factory, a, b)
-            batch.call(f"createPair {ta.symbol}/{tb.symbol}", v2_factory, v2f_art.codec.encode_call("createPair", a, b))
+            batch.call(
+                f"createPair {ta.symbol}/{tb.symbol}",
+                v2_factory,
+                v2f_art.codec.encode_call("createPair", a, b),
+            )
             fund(ta.symbol, pair, _units(ta, Fraction(p.depth_usd, 2)))
             fund(tb.symbol, pair, _units(tb, Fraction(p.depth_usd, 2)))
             batch.call(f"pair mint {ta.symbol}/{tb.symbol}", pair, pair_codec.encode_call("mint", deployer))
@@ -129,7 +133,9 @@ def deploy_market(
             tok0, tok1 = (ta, tb) if t0a == a else (tb, ta)
             pool = v3_pool_address(v3_factory, a, b, p.fee_pips)
             label = f"{ta.symbol}/{tb.symbol}/{p.fee_pips}"
-            batch.call(f"createPool {label}", v3_factory, v3f_art.codec.encode_call("createPool", a, b, p.fee_pips))
+            batch.call(
+                f"createPool {label}", v3_factory, v3f_art.codec.encode_call("createPool", a, b, p.fee_pips)
+            )
             price = raw_price(tok0, tok1)
             sqrt_p = p.sqrt_price_x96 or sqrt_price_x96(price)
             batch.call(f"initialize {label}", pool, pool_codec.encode_call("initialize", sqrt_p))
@@ -158,7 +164,11 @@ def deploy_market(
                 fund(symbol, deployer, amount) if symbol != WETH else None  # deployer already holds WETH
                 queue_aave_supply(batch, aave.pool, deployer, addr[symbol], amount, symbol)
             aave_info = AaveInfo(
-                aave.pool, aave.addresses_provider, aave.pool_configurator, aave.acl_manager, spec.aave_premium_bps
+                aave.pool,
+                aave.addresses_provider,
+                aave.pool_configurator,
+                aave.acl_manager,
+                spec.aave_premium_bps,
             )
 
         # our executor ------------------------------------------------------------------------
@@ -174,7 +184,10 @@ def deploy_market(
             aave_info = _with_a_tokens(rpc, aave_info, [addr[s] for s in spec.aave_supply])
         block = int(rpc.call("eth_blockNumber"), 16)
 
-    tokens = {t.symbol: TokenInfo(t.symbol, addr[t.symbol], t.decimals, float(Fraction(t.usd_price))) for t in spec.tokens}
+    tokens = {
+        t.symbol: TokenInfo(t.symbol, addr[t.symbol], t.decimals, float(Fraction(t.usd_price)))
+        for t in spec.tokens
+    }
     return Deployment(
         chain_id=chain_id,
         rpc_url=rpc_url,

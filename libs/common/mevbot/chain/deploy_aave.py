@@ -39,7 +39,9 @@ def queue_aave(batch: TxBatch, deployer: str, reserves: list[AaveReserve], premi
         libs[name] = batch.create(f"aave {name}", load_artifact(f"Aave{name}").creation_code())
     flash_logic = load_artifact("AaveFlashLoanLogic").linked({"BorrowLogic": libs["BorrowLogic"]})
     libs["FlashLoanLogic"] = batch.create("aave FlashLoanLogic", flash_logic.creation_code())
-    configurator_logic = batch.create("aave ConfiguratorLogic", load_artifact("AaveConfiguratorLogic").creation_code())
+    configurator_logic = batch.create(
+        "aave ConfiguratorLogic", load_artifact("AaveConfiguratorLogic").creation_code()
+    )
 
     provider_art = load_artifact("AavePoolAddressesProvider")
     provider = batch.create("aave AddressesProvider", provider_art.creation_code("mevbot", deployer))
@@ -61,11 +63,22 @@ def queue_aave(batch: TxBatch, deployer: str, reserves: list[AaveReserve], premi
 
     a_impl = batch.create("aave AToken impl", load_artifact("AaveAToken").creation_code(pool))
     s_impl = batch.create("aave StableDebt impl", load_artifact("AaveStableDebtToken").creation_code(pool))
-    v_impl = batch.create("aave VariableDebt impl", load_artifact("AaveVariableDebtToken").creation_code(pool))
+    v_impl = batch.create(
+        "aave VariableDebt impl", load_artifact("AaveVariableDebtToken").creation_code(pool)
+    )
     strategy = batch.create(
         "aave rate strategy",
         load_artifact("AaveInterestRateStrategy").creation_code(
-            provider, RAY * 8 // 10, 0, RAY * 4 // 100, RAY * 6 // 10, RAY * 2 // 100, RAY * 6 // 10, 0, 0, RAY * 2 // 10
+            provider,
+            RAY * 8 // 10,
+            0,
+            RAY * 4 // 100,
+            RAY * 6 // 10,
+            RAY * 2 // 100,
+            RAY * 6 // 10,
+            0,
+            0,
+            RAY * 2 // 10,
         ),
     )
     cc = conf_art.codec
@@ -80,12 +93,18 @@ def queue_aave(batch: TxBatch, deployer: str, reserves: list[AaveReserve], premi
     if inputs:
         batch.call("aave initReserves", configurator, cc.encode_call("initReserves", inputs), gas=25_000_000)
     for r in reserves:
-        batch.call(f"aave flash {r.symbol}", configurator, cc.encode_call("setReserveFlashLoaning", r.asset, True))
+        batch.call(
+            f"aave flash {r.symbol}", configurator, cc.encode_call("setReserveFlashLoaning", r.asset, True)
+        )
     batch.call("aave premium", configurator, cc.encode_call("updateFlashloanPremiumTotal", premium_bps))
-    return AaveAddresses(pool=pool, addresses_provider=provider, pool_configurator=configurator, acl_manager=acl)
+    return AaveAddresses(
+        pool=pool, addresses_provider=provider, pool_configurator=configurator, acl_manager=acl
+    )
 
 
-def queue_aave_supply(batch: TxBatch, pool: str, deployer: str, asset: str, amount_wei: int, symbol: str) -> None:
+def queue_aave_supply(
+    batch: TxBatch, pool: str, deployer: str, asset: str, amount_wei: int, symbol: str
+) -> None:
     """Deployer must hold ``amount_wei`` of ``asset``; approves the pool and supplies."""
     erc20 = load_artifact("TestERC20").codec
     batch.call(f"aave approve {symbol}", asset, erc20.encode_call("approve", pool, amount_wei))

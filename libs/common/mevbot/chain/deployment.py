@@ -95,7 +95,7 @@ class Deployment(msgspec.Struct, frozen=True):
         return msgspec.json.format(msgspec.json.encode(self), indent=2)
 
     @classmethod
-    def from_json(cls, data: bytes | str) -> "Deployment":
+    def from_json(cls, data: bytes | str) -> Deployment:
         try:
             return msgspec.json.decode(data, type=cls)
         except msgspec.ValidationError as exc:
@@ -107,5 +107,5 @@ class Deployment(msgspec.Struct, frozen=True):
         return path
 
     @classmethod
-    def read(cls, path: Path | str) -> "Deployment":
+    def read(cls, path: Path | str) -> Deployment:
         return cls.from_json(Path(path).read_bytes())

@@ -108,7 +108,11 @@ def default_market() -> MarketSpec:
 
 def raw_price(token0: TokenSpec, token1: TokenSpec) -> Fraction:
     """Price of one raw unit of token0 in raw units of token1."""
-    return Fraction(token0.usd_price) / Fraction(token1.usd_price) * Fraction(10**token1.decimals, 10**token0.decimals)
+    return (
+        Fraction(token0.usd_price)
+        / Fraction(token1.usd_price)
+        * Fraction(10**token1.decimals, 10**token0.decimals)
+    )
 
 
 def sqrt_price_x96(price_raw: Fraction) -> int:
@@ -119,7 +123,9 @@ def tick_at(price_raw: Fraction) -> int:
     return math.floor(math.log(float(price_raw)) / math.log(1.0001))
 
 
-def default_positions(price_raw: Fraction, fee_pips: int, depth_usd: int, token0: TokenSpec) -> tuple[V3Position, ...]:
+def default_positions(
+    price_raw: Fraction, fee_pips: int, depth_usd: int, token0: TokenSpec
+) -> tuple[V3Position, ...]:
     """Two positions: a wide one (~x7 either side, 30% of the depth) and a concentrated one (+-6%).
 
     The depth is split so each position holds ~half its USD value in token0; liquidity is derived

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -26,7 +26,9 @@ class RpcClient:
         self._http.close()
 
     def call(self, method: str, *params: Any) -> Any:
-        reply = self._post({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": list(params)})
+        reply = self._post(
+            {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": list(params)}
+        )
         return _result(method, reply)
 
     def batch(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
@@ -36,7 +38,8 @@ class RpcClient:
         first_id = next(self._ids)
         self._ids = itertools.count(first_id + len(calls))
         payload = [
-            {"jsonrpc": "2.0", "id": first_id + i, "method": m, "params": list(p)} for i, (m, p) in enumerate(calls)
+            {"jsonrpc": "2.0", "id": first_id + i, "method": m, "params": list(p)}
+            for i, (m, p) in enumerate(calls)
         ]
         replies = self._post(payload)
         by_id = {r.get("id"): r for r in replies}
@@ -50,7 +53,7 @@ class RpcClient:
         except httpx.HTTPError as exc:
             raise RpcError(f"JSON-RPC transport to {self.url} failed: {exc}", provider=self.url) from exc
 
-    def __enter__(self) -> "RpcClient":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

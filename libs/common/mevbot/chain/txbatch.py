@@ -1,6 +1,7 @@
 """Send many transactions from an unlocked dev account (anvil) fast, in JSON-RPC batches.
 
-Every transaction carries an explicit nonce and gas limit, so anvil needs no estimation and runs
+Every transaction carries an explicit nonce and gas limit (generous; anvil runs with Arbitrum's
+2**50 block gas limit so a whole batch fits one block), so anvil needs no estimation and runs
 them strictly in nonce order; contract addresses are predicted from (sender, nonce) up front, which
 lets one batch contain a deploy and the calls that use it. ``flush()`` waits for every receipt and
 raises ``ChainError`` naming the first step that reverted.
@@ -29,7 +30,9 @@ class TxBatch:
     def __init__(self, rpc: RpcClient, sender: str, nonce: int | None = None, chunk: int = 200) -> None:
         self.rpc = rpc
         self.sender = sender
-        self.nonce = int(rpc.call("eth_getTransactionCount", sender, "pending"), 16) if nonce is None else nonce
+        self.nonce = (
+            int(rpc.call("eth_getTransactionCount", sender, "pending"), 16) if nonce is None else nonce
+        )
         self._pending: list[_Pending] = []
         self._chunk = chunk
         self.sent = 0
@@ -58,15 +61,31 @@ class TxBatch:
     def flush(self, timeout_s: float = 60.0) -> list[dict[str, object]]:
         pending, self._pending = self._pending, []
         receipts: list[dict[str, object]] = []
+        automine = bool(self.rpc.call("anvil_getAutomine"))
         for start in range(0, len(pending), self._chunk):
             part = pending[start : start + self._chunk]
-            hashes = self.rpc.batch([("eth_sendTransaction", [p.tx]) for p in part])
+            # Under automine, anvil mines while the batch is still arriving and, racing, sometimes
+            # drops a tx (the nonce gap then stalls all later ones). So pause automine, queue the
+            # whole part, mine it as one block, and restore automine. Interval mining is left alone.
+            if automine:
+                self.rpc.call("evm_setAutomine", False)
+            try:
+                hashes = self.rpc.batch([("eth_sendTransaction", [p.tx]) for p in part])
+                if automine:
+                    self.rpc.call("evm_mine")
+            finally:
+                if automine:
+                    self.rpc.call("evm_setAutomine", True)
             self.sent += len(part)
             receipts += self._wait_receipts(part, hashes, timeout_s)
         return receipts
 
-    def _wait_receipts(self, part: list[_Pending], hashes: list[str], timeout_s: float) -> list[dict[str, object]]:
-        deadline = time.monotonic() + timeout_s
+    def _wait_receipts(
+        self, part: list[_Pending], hashes: list[str], timeout_s: float
+    ) -> list[dict[str, object]]:
+        start = time.monotonic()
+        deadline = start + timeout_s
+        next_kick = start + 0.5
         got: list[dict[str, object] | None] = [None] * len(hashes)
         while True:
             missing = [i for i, r in enumerate(got) if r is None]
@@ -79,10 +98,11 @@ class TxBatch:
                 got[i] = r
             if any(r is None for r in got):
                 time.sleep(0.005)
-                # automine builds one block per arriving tx, capped by the block gas limit on the
-                # *declared* gas; ready txs beyond the cap wait for the next arrival, which in a
-                # batch never comes. Mining a block flushes them (an empty block is harmless).
-                self.rpc.call("evm_mine")
+                if time.monotonic() > next_kick:
+                    # belt and braces: if ready txs sit in the pool without a new arrival to trigger
+                    # automine, one mined block flushes them (an empty block is harmless)
+                    self.rpc.call("evm_mine")
+                    next_kick = time.monotonic() + 0.5
         for p, r in zip(part, got, strict=True):
             assert r is not None
             if r.get("status") != "0x1":

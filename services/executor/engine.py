@@ -1,0 +1,440 @@
+"""The executor's pipeline for one plan: checks -> fees -> nonce -> sign -> simulate -> send -> track.
+
+Everything I/O goes through three adapters given to the constructor (:class:`ChainRpc`, the Redis
+:class:`OnceGuard` and each key's :class:`KeyLease`) and one ``publish`` callable, so tests can
+drive it directly; :mod:`services.executor.app` wires it to NATS.
+
+Per key, reserve-nonce -> sign -> simulate -> send runs under one lock: nonces are handed out in
+order and each is sent or released before the next is reserved, so no gap can form behind a
+dropped plan. The receipt is tracked in the background (the plan message is acked once sent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_utils import to_checksum_address
+from msgspec.structs import replace
+
+from mevbot import metrics as shared_metrics
+from mevbot.chain.arb_calldata import decode_arb_error, encode_plan
+from mevbot.chain.rpc import RevertError
+from mevbot.errors import MevbotError, RpcError, SafetyError, ValidationError
+from mevbot.keystore import Signer
+from mevbot.logging import get_logger
+from mevbot.messages import ExecutionPlan, ExecutionResult, ExecutionStatus
+from services.executor import metrics, reasons
+from services.executor.fees import FeePolicy, TxFees, fee_bid, gas_limit_with_margin
+from services.executor.lease import KeyLease, OnceGuard
+from services.executor.nonces import NonceManager
+from services.executor.receipts import read_receipt
+from services.executor.rpc import ChainRpc
+from services.executor.safety import Limits, check_plan, loan_value_wei, once_key
+from services.executor.sending import Verdict, verdict
+
+log = get_logger("mevbot.executor")
+
+Publish = Callable[[ExecutionResult], Awaitable[None]]
+#: a recorded nonce floor further ahead of the chain than this is ignored (a stale record)
+MAX_FLOOR_AHEAD = 64
+FILLER_GAS = 21_000
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    chain_id: int
+    contract: str
+    limits: Limits
+    fee_policy: FeePolicy = field(default_factory=FeePolicy)
+    execution_enabled: bool = False
+    gas_source: str = "plan"  # "plan": the validator's simulated gas limit when given; "estimate"
+    v2_exact: bool = True
+    receipt_timeout_s: float = 30.0
+    receipt_poll_s: float = 0.05
+    head_max_age_s: float = 0.5
+
+
+@dataclass
+class KeySlot:
+    """One signing key, its lease (None: this replica owns the key alone) and its nonces."""
+
+    signer: Signer
+    lease: KeyLease | None = None
+    nonces: NonceManager = field(default_factory=NonceManager)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    in_flight: dict[int, str] = field(default_factory=dict)  # nonce -> tx hash
+    ignore_floor: bool = False
+
+    @property
+    def address(self) -> str:
+        return self.signer.address
+
+    def usable(self) -> bool:
+        return self.lease is None or self.lease.held()
+
+
+class Executor:
+    def __init__(
+        self,
+        config: EngineConfig,
+        rpc: ChainRpc,
+        slots: list[KeySlot],
+        publish: Publish,
+        *,
+        guard: OnceGuard | None = None,
+        replica_id: str = "0",
+    ) -> None:
+        self.config = config
+        self.rpc = rpc
+        self.slots = slots
+        self.publish = publish
+        self.guard = guard
+        self.replica_id = replica_id
+        self.paused = False
+        self.pause_reason = ""
+        self._contract_cs = to_checksum_address(config.contract)
+        self._head: tuple[int, int, float] | None = None  # block, base fee, monotonic time
+        self._trackers: set[asyncio.Task[Any]] = set()
+        self._next_slot = 0
+
+    # --- kill switch ---------------------------------------------------------------------------
+
+    def pause(self, reason: str = "", issued_by: str = "") -> None:
+        self.paused, self.pause_reason = True, reason
+        metrics.PAUSED.set(1)
+        log.warning("executor paused: nothing is sent", reason=reason, issued_by=issued_by)
+
+    def resume(self, issued_by: str = "") -> None:
+        self.paused, self.pause_reason = False, ""
+        metrics.PAUSED.set(0)
+        log.warning("executor resumed", issued_by=issued_by)
+
+    # --- chain head ----------------------------------------------------------------------------
+
+    async def head(self, *, refresh: bool = False) -> tuple[int, int]:
+        now = time.monotonic()
+        if refresh or self._head is None or now - self._head[2] > self.config.head_max_age_s:
+            block, base_fee = await self.rpc.head()
+            self._head = (block, base_fee, now)
+        return self._head[0], self._head[1]
+
+    async def poll_head(self, interval_s: float = 0.1) -> None:
+        """Background: keep the head fresh so the hot path rarely waits for it."""
+        while True:
+            try:
+                await self.head(refresh=True)
+            except MevbotError as exc:
+                log.warning("head poll failed", error=str(exc))
+            await asyncio.sleep(interval_s)
+
+    # --- the pipeline --------------------------------------------------------------------------
+
+    async def handle_plan(self, plan: ExecutionPlan) -> ExecutionResult:
+        received_ns = time.time_ns()
+        base = ExecutionResult(
+            chain_id=plan.chain_id, plan_id=plan.plan_id, candidate_id=plan.candidate_id,
+            status=ExecutionStatus.DROPPED, profit_token=plan.loan_token, predicted_profit=plan.expected_profit,
+            event_received_ns=plan.event_received_ns,
+        )
+        if self.paused:
+            return await self._drop(base, reasons.PAUSED, self.pause_reason)
+        try:
+            head_block, base_fee = await self.head()
+        except MevbotError as exc:
+            return await self._fail(base, reasons.SIMULATION_FAILED, f"head: {exc}")
+        refusal = check_plan(plan, self.config.limits, head_block=head_block, now_ns=received_ns)
+        if refusal is not None:
+            return await self._drop(base, refusal.reason, refusal.detail)
+        try:
+            data = encode_plan(plan, v2_exact=self.config.v2_exact)
+        except ValidationError as exc:
+            return await self._drop(base, reasons.MALFORMED_PLAN, str(exc))
+        slot = self._pick_slot()
+        if slot is None:
+            return await self._drop(base, reasons.NO_KEY, "no signing key leased by this replica")
+        # the Redis claim (at most once per opportunity) runs while fees, signing and the
+        # simulation proceed; nothing is sent before it is won
+        claim = asyncio.ensure_future(self._claim(plan))
+        try:
+            base = replace(base, sender=slot.address)
+            try:
+                fees = await self._fees(plan, slot, data, base_fee)
+            except RevertError as exc:
+                return await self._drop(base, reasons.SIMULATION_REVERT, _revert_text(exc))
+            except SafetyError as exc:
+                return await self._drop(base, reasons.FEE_UNPROFITABLE, str(exc))
+            except RpcError as exc:
+                return await self._fail(base, reasons.SIMULATION_FAILED, str(exc))
+            return await self._sign_and_send(plan, slot, data, fees, base, received_ns, claim)
+        finally:
+            if not claim.done():
+                claim.cancel()
+
+    async def _claim(self, plan: ExecutionPlan) -> bool:
+        return self.guard is None or await self.guard.claim(once_key(plan), self.replica_id)
+
+    def _pick_slot(self) -> KeySlot | None:
+        usable = [s for s in self.slots if s.usable()]
+        if not usable:
+            return None
+        idle = [s for s in usable if not s.lock.locked()]
+        pool = idle or usable
+        self._next_slot += 1
+        return pool[self._next_slot % len(pool)]
+
+    async def _fees(self, plan: ExecutionPlan, slot: KeySlot, data: bytes, base_fee: int) -> TxFees:
+        policy = self.config.fee_policy
+        if self.config.gas_source == "plan" and plan.gas_limit > 0:
+            gas_limit = expected_gas = plan.gas_limit
+        else:
+            call = {"from": slot.address, "to": self.config.contract, "data": "0x" + data.hex()}
+            expected_gas = int(await self.rpc.call("eth_estimateGas", call), 16)
+            gas_limit = gas_limit_with_margin(expected_gas, policy.gas_margin_bps)
+        c = plan.costs
+        gross_wei = plan.expected_net_profit_wei + c.l2_gas_cost_wei + c.l1_gas_cost_wei
+        return fee_bid(
+            base_fee_wei=base_fee, expected_net_profit_wei=plan.expected_net_profit_wei,
+            expected_gross_profit_wei=gross_wei, expected_gas_units=expected_gas, gas_limit=gas_limit, policy=policy,
+        )
+
+    async def _sync_nonce(self, slot: KeySlot, cause: str) -> None:
+        chain_nonce = await self.rpc.nonce(slot.address, "pending")
+        floor = None
+        if slot.lease is not None and not slot.ignore_floor:
+            floor = await slot.lease.floor()
+            if floor is not None and floor > chain_nonce + MAX_FLOOR_AHEAD:
+                floor = None
+        slot.ignore_floor = False
+        slot.nonces.sync(chain_nonce, floor)
+        metrics.NONCE_RESYNCS.labels(cause).inc()
+        log.info("nonce synced", sender=slot.address, chain_nonce=chain_nonce, floor=floor, next=slot.nonces.next_nonce,
+                 cause=cause)
+
+    async def _sign_and_send(
+        self, plan: ExecutionPlan, slot: KeySlot, data: bytes, fees: TxFees, base: ExecutionResult, received_ns: int,
+        claim: asyncio.Future[bool],
+    ) -> ExecutionResult:
+        async with slot.lock:
+            if not slot.usable():
+                return await self._drop(base, reasons.LEASE_LOST, "lease expired before signing")
+            if slot.nonces.needs_sync:
+                try:
+                    await self._sync_nonce(slot, "start")
+                except MevbotError as exc:
+                    return await self._fail(base, reasons.SIMULATION_FAILED, f"nonce sync: {exc}")
+            nonce = slot.nonces.reserve()
+            settled = False
+            try:
+                tx = {
+                    "type": 2, "chainId": self.config.chain_id, "nonce": nonce, "to": self._contract_cs, "value": 0,
+                    "data": data, "gas": fees.gas_limit, "maxFeePerGas": fees.max_fee_per_gas_wei,
+                    "maxPriorityFeePerGas": fees.max_priority_fee_per_gas_wei,
+                }
+                # eth_call of exactly these fields is in flight while the CPU signs them
+                simulation = asyncio.ensure_future(self._simulate(slot, tx))
+                try:
+                    raw, tx_hash = slot.signer.sign_transaction(tx)
+                except BaseException:
+                    simulation.cancel()
+                    raise
+                signed_ns = time.time_ns()
+                shared_metrics.STAGE_LATENCY.labels("executor_sign").observe((signed_ns - received_ns) / 1e9)
+                base = replace(base, nonce=nonce, tx_hash=tx_hash, raw_tx="0x" + raw.hex(), signed_ns=signed_ns)
+
+                refusal = await simulation
+                if refusal is None:
+                    try:
+                        claimed = await claim
+                    except MevbotError as exc:
+                        claimed, refusal = False, (reasons.SIMULATION_FAILED, f"once-guard: {exc}")
+                    if not claimed and refusal is None:
+                        refusal = (reasons.DUPLICATE, f"opportunity {plan.candidate_id} already taken")
+                if refusal is not None:
+                    slot.nonces.release(nonce)
+                    settled = True
+                    return await self._drop(base, *refusal)
+                if not self.config.execution_enabled:
+                    slot.nonces.release(nonce)
+                    settled = True
+                    return await self._finish(base, ExecutionStatus.DRY_RUN, "execution_disabled")
+                if self.paused:
+                    slot.nonces.release(nonce)
+                    settled = True
+                    return await self._drop(base, reasons.PAUSED, self.pause_reason)
+                if not slot.usable():
+                    slot.nonces.release(nonce)
+                    settled = True
+                    return await self._drop(base, reasons.LEASE_LOST, "lease expired before sending")
+
+                sent_ns = time.time_ns()
+                shared_metrics.STAGE_LATENCY.labels("executor_plan_to_send").observe((sent_ns - received_ns) / 1e9)
+                shared_metrics.observe_since_ns("event_to_send", plan.event_received_ns, sent_ns)
+                answers = await self.rpc.broadcast(raw)
+                outcome = verdict(answers)
+                if outcome not in (Verdict.SENT, Verdict.REJECTED) and await self._known(tx_hash):
+                    outcome = Verdict.SENT  # an endpoint took it although another said otherwise
+                detail = "; ".join(f"{a.endpoint}: {a.answer.value} {a.detail}".strip() for a in answers)
+                base = replace(base, sent_ns=sent_ns)
+                if outcome is Verdict.SENT:
+                    slot.nonces.commit(nonce)
+                    settled = True
+                    slot.in_flight[nonce] = tx_hash
+                    await self._record_floor(slot)
+                    result = await self._finish(base, ExecutionStatus.SENT, "")
+                    self._spawn_tracker(plan, slot, nonce, tx_hash, fees, result)
+                    return result
+                if outcome is Verdict.REJECTED:
+                    slot.nonces.release(nonce)
+                    settled = True
+                    return await self._fail(base, reasons.SEND_REJECTED, detail)
+                # too low / too high / unknown fate: the chain decides the next nonce
+                slot.nonces.invalidate()
+                slot.nonces.release(nonce)
+                settled = True
+                slot.ignore_floor = outcome is Verdict.NONCE_TOO_HIGH
+                cause = {Verdict.NONCE_TOO_LOW: reasons.NONCE_TOO_LOW, Verdict.NONCE_TOO_HIGH: reasons.NONCE_TOO_HIGH}
+                reason = cause.get(outcome, reasons.SEND_UNCERTAIN)
+                metrics.NONCE_RESYNCS.labels(reason).inc()
+                return await self._fail(base, reason, detail)
+            finally:
+                if not settled:  # cancelled or crashed mid-way: its fate is unknown, re-sync
+                    slot.nonces.invalidate()
+                    slot.nonces.release(nonce)
+
+    async def _simulate(self, slot: KeySlot, tx: dict[str, Any]) -> tuple[str, str] | None:
+        """eth_call of exactly the signed transaction's fields; a revert refuses it."""
+        call = {
+            "from": slot.address, "to": self.config.contract, "data": "0x" + tx["data"].hex(), "gas": hex(tx["gas"]),
+            "maxFeePerGas": hex(tx["maxFeePerGas"]), "maxPriorityFeePerGas": hex(tx["maxPriorityFeePerGas"]),
+            "value": "0x0", "nonce": hex(tx["nonce"]),
+        }
+        try:
+            await self.rpc.call("eth_call", call, "latest")
+        except RevertError as exc:
+            return reasons.SIMULATION_REVERT, _revert_text(exc)
+        except RpcError as exc:
+            return reasons.SIMULATION_FAILED, str(exc)
+        return None
+
+    async def _known(self, tx_hash: str) -> bool:
+        try:
+            return await self.rpc.transaction(tx_hash) is not None
+        except RpcError:
+            return False
+
+    async def _record_floor(self, slot: KeySlot) -> None:
+        if slot.lease is None or slot.nonces.next_nonce is None:
+            return
+        try:
+            if not await slot.lease.record_next_nonce(slot.nonces.next_nonce):
+                log.error("a newer holder took the key: stop signing with it", sender=slot.address)
+                await slot.lease.release()
+                slot.nonces.invalidate()
+        except MevbotError as exc:
+            log.warning("recording the nonce floor failed", sender=slot.address, error=str(exc))
+
+    # --- receipts ------------------------------------------------------------------------------
+
+    def _spawn_tracker(self, plan: ExecutionPlan, slot: KeySlot, nonce: int, tx_hash: str, fees: TxFees,
+                       sent: ExecutionResult) -> None:  # fmt: skip
+        task = asyncio.create_task(self._track(plan, slot, nonce, tx_hash, fees, sent), name=f"track-{tx_hash[:10]}")
+        self._trackers.add(task)
+        task.add_done_callback(self._trackers.discard)
+
+    async def _track(self, plan: ExecutionPlan, slot: KeySlot, nonce: int, tx_hash: str, fees: TxFees,
+                     sent: ExecutionResult) -> ExecutionResult | None:  # fmt: skip
+        deadline = time.monotonic() + self.config.receipt_timeout_s
+        try:
+            while True:
+                try:
+                    receipt = await self.rpc.receipt(tx_hash)
+                except RpcError as exc:
+                    log.warning("receipt poll failed", tx_hash=tx_hash, error=str(exc))
+                    receipt = None
+                if receipt is not None:
+                    return await self._settle(plan, receipt, sent)
+                if time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(self.config.receipt_poll_s)
+            return await self._not_included(slot, nonce, fees, sent)
+        except Exception as exc:  # noqa: BLE001 - a tracker must never die silently
+            log.error("receipt tracking failed", tx_hash=tx_hash, error=str(exc), exc_info=True)
+            return None
+        finally:
+            slot.in_flight.pop(nonce, None)
+
+    async def _settle(self, plan: ExecutionPlan, receipt: dict[str, Any], sent: ExecutionResult) -> ExecutionResult:
+        outcome = read_receipt(receipt, loan_token=plan.loan_token, contract=self.config.contract)
+        metrics.GAS_SPENT_WEI.inc(outcome.gas_cost_wei)
+        result = replace(
+            sent, block_number=outcome.block_number, gas_used=outcome.gas_used,
+            effective_gas_price_wei=outcome.effective_gas_price_wei, realized_profit=outcome.realized_profit,
+        )
+        if not outcome.success:
+            return await self._finish(result, ExecutionStatus.REVERTED, "reverted_on_chain")
+        realized = outcome.realized_profit or 0
+        metrics.REALIZED_PROFIT.labels(plan.loan_token).inc(max(realized, 0))
+        metrics.PREDICTED_PROFIT.labels(plan.loan_token).inc(max(plan.expected_profit, 0))
+        value = loan_value_wei(replace(plan, loan_amount=max(realized, 0)), self.config.limits.native_token)
+        if value:
+            shared_metrics.PROFIT_WEI.inc(value)
+        reason = ""
+        if realized != plan.expected_profit or (outcome.event_profit is not None and outcome.event_profit != realized):
+            metrics.PROFIT_MISMATCH.inc()
+            reason = "profit_mismatch"
+            log.warning("realized profit differs from the prediction", plan_id=plan.plan_id, tx_hash=sent.tx_hash,
+                        predicted=plan.expected_profit, realized=realized, event_profit=outcome.event_profit)
+        return await self._finish(result, ExecutionStatus.INCLUDED, reason)
+
+    async def _not_included(self, slot: KeySlot, nonce: int, fees: TxFees, sent: ExecutionResult) -> ExecutionResult:
+        """No receipt in time: if the nonce is still open, a filler (0-value self-transfer at a higher
+        fee) takes it, so the stale trade cannot land late and no gap stays behind."""
+        latest = await self.rpc.nonce(slot.address, "latest")
+        if latest > nonce:
+            return await self._fail(sent, reasons.REPLACED, f"nonce {nonce} used by another transaction")
+        async with slot.lock:
+            _, base_fee = await self.head(refresh=True)
+            priority = max(fees.max_priority_fee_per_gas_wei * 2, 1)
+            max_fee = max(fees.max_fee_per_gas_wei * 2, base_fee * 2 + priority)
+            tx = {"type": 2, "chainId": self.config.chain_id, "nonce": nonce, "to": to_checksum_address(slot.address),
+                  "value": 0, "data": b"", "gas": FILLER_GAS, "maxFeePerGas": max_fee, "maxPriorityFeePerGas": priority}
+            raw, filler_hash = slot.signer.sign_transaction(tx)
+            answers = await self.rpc.broadcast(raw)
+            metrics.FILLERS.inc()
+            log.warning("trade not included in time: nonce filled", sender=slot.address, nonce=nonce,
+                        tx_hash=sent.tx_hash, filler=filler_hash, answer=verdict(answers).value)
+        return await self._drop(sent, reasons.NOT_INCLUDED, f"filler {filler_hash} sent for nonce {nonce}")
+
+    async def wait_trackers(self, timeout_s: float = 10.0) -> None:
+        if self._trackers:
+            await asyncio.wait(set(self._trackers), timeout=timeout_s)
+
+    # --- results -------------------------------------------------------------------------------
+
+    async def _drop(self, base: ExecutionResult, reason: str, detail: str = "") -> ExecutionResult:
+        metrics.DROPPED.labels(reason).inc()
+        return await self._finish(base, ExecutionStatus.DROPPED, reason, detail)
+
+    async def _fail(self, base: ExecutionResult, reason: str, detail: str = "") -> ExecutionResult:
+        return await self._finish(base, ExecutionStatus.FAILED, reason, detail)
+
+    async def _finish(self, base: ExecutionResult, status: ExecutionStatus, reason: str, detail: str = "") -> ExecutionResult:
+        result = replace(base, status=status, reason=reason, detail=detail[:1000])
+        shared_metrics.EXECUTIONS.labels(status.value).inc()
+        level = log.info if status in (ExecutionStatus.SENT, ExecutionStatus.INCLUDED, ExecutionStatus.DRY_RUN) else log.warning
+        level("execution", plan_id=base.plan_id, status=status.value, reason=reason, detail=detail[:500],
+              sender=base.sender, nonce=base.nonce, tx_hash=base.tx_hash, realized_profit=result.realized_profit)
+        try:
+            await self.publish(result)
+        except MevbotError as exc:
+            log.error("publishing the execution result failed", plan_id=base.plan_id, error=str(exc))
+        return result
+
+
+def _revert_text(exc: RevertError) -> str:
+    decoded = decode_arb_error(exc.data) if exc.data else None
+    return str(decoded) if decoded is not None else (str(exc) or "reverted")

@@ -1,0 +1,242 @@
+"""Decode raw JSON-RPC logs into wire events, straight from hex (no eth-abi per log).
+
+Every event we read has a fixed layout: 32-byte words in ``data`` and indexed values in
+``topics``. A word is ``int(hex_slice, 16)``; signed values are two's complement. Each decoder
+checks the topic count, the data length and every value's range (uint112 reserves, uint160
+prices, uint128 liquidity, int24 ticks properly sign-extended and inside [MIN_TICK, MAX_TICK],
+addresses with 12 zero bytes): anything else raises :class:`~mevbot.errors.DecodeError` with the
+reason, and the caller dead-letters the log.
+
+Pure: no I/O. ``decode_log`` is the hot path of the service (see benchmarks/ingest_bench.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mevbot import messages as m
+from mevbot.errors import DecodeError
+from services.ingest import topics as t
+
+MIN_TICK = -887272
+MAX_TICK = 887272
+_U112 = 1 << 112
+_U128 = 1 << 128
+_U160 = 1 << 160
+_U255 = 1 << 255
+_U256 = 1 << 256
+_ZERO_PAD = "0" * 24
+
+
+def meta_of(log: dict[str, Any]) -> m.EventMeta:
+    """Where the log sits in the chain; a pending log (no block hash) is refused."""
+    try:
+        block_hash = log["blockHash"]
+        if block_hash is None:
+            raise DecodeError("log without blockHash (pending log)")
+        return m.EventMeta(
+            block_number=int(log["blockNumber"], 16),
+            block_hash=block_hash.lower(),
+            tx_hash=(log.get("transactionHash") or "").lower(),
+            tx_index=int(log["transactionIndex"], 16),
+            log_index=int(log["logIndex"], 16),
+            removed=bool(log.get("removed", False)),
+        )
+    except DecodeError:
+        raise
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DecodeError(f"log position fields missing or malformed: {type(exc).__name__}: {exc}") from None
+
+
+def _words(data: str, n: int, name: str) -> str:
+    """The hex body of ``data`` (without 0x), checked to hold exactly ``n`` 32-byte words."""
+    if not isinstance(data, str) or not data.startswith("0x"):
+        raise DecodeError(f"{name}: data is not 0x-prefixed hex")
+    body = data[2:]
+    if len(body) != 64 * n:
+        raise DecodeError(f"{name}: data is {len(body) // 2} bytes, expected {32 * n}")
+    return body
+
+
+def _word(body: str, i: int, name: str) -> int:
+    try:
+        return int(body[64 * i : 64 * i + 64], 16)
+    except ValueError:
+        raise DecodeError(f"{name}: data word {i} is not hex") from None
+
+
+def _signed(value: int) -> int:
+    return value - _U256 if value >= _U255 else value
+
+
+def _address(word: str, name: str) -> str:
+    """A 32-byte topic/word holding an address: the 12 high bytes must be zero."""
+    if len(word) != 66 or word[2:26] != _ZERO_PAD:
+        raise DecodeError(f"{name}: {word!r} is not an ABI-encoded address")
+    return "0x" + word[26:].lower()
+
+
+def _address_word(body: str, i: int, name: str) -> str:
+    return _address("0x" + body[64 * i : 64 * i + 64], name)
+
+
+def _tick(value: int, name: str) -> int:
+    tick = _signed(value)
+    if not MIN_TICK <= tick <= MAX_TICK:
+        raise DecodeError(f"{name}: tick {tick} outside [{MIN_TICK}, {MAX_TICK}] (or not a sign-extended int24)")
+    return tick
+
+
+def _topic_count(topics: list[str], n: int, name: str) -> None:
+    if len(topics) != n:
+        raise DecodeError(f"{name}: {len(topics)} topics, expected {n}")
+
+
+def _topic_int(topic: str, name: str) -> int:
+    try:
+        if len(topic) != 66:
+            raise ValueError
+        return int(topic, 16)
+    except (TypeError, ValueError):
+        raise DecodeError(f"{name}: topic {topic!r} is not a 32-byte hex word") from None
+
+
+def decode_log(log: dict[str, Any], chain_id: int, received_ns: int = 0, published_ns: int = 0) -> m.PoolEvent:
+    """Decode one pool-event log (V2 Swap/Sync, V3/Algebra Swap/Mint/Burn, Algebra Fee)."""
+    try:
+        topics = log["topics"]
+        topic0 = topics[0].lower() if topics else None
+        pool = log["address"].lower()
+        data = log["data"]
+    except (KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise DecodeError(f"log is missing address/topics/data: {type(exc).__name__}") from None
+    if topic0 is None:
+        raise DecodeError("log without topics")
+    if len(pool) != 42:
+        raise DecodeError(f"emitter {pool!r} is not an address")
+    meta = meta_of(log)
+    if topic0 == t.V2_SYNC:
+        _topic_count(topics, 1, "V2 Sync")
+        body = _words(data, 2, "V2 Sync")
+        r0, r1 = _word(body, 0, "V2 Sync"), _word(body, 1, "V2 Sync")
+        if r0 >= _U112 or r1 >= _U112:
+            raise DecodeError(f"V2 Sync: reserve does not fit uint112 ({r0}, {r1})")
+        return m.V2Sync(chain_id=chain_id, pool=pool, meta=meta, received_ns=received_ns, published_ns=published_ns,
+                        reserve0=r0, reserve1=r1)
+    if topic0 == t.V2_SWAP:
+        _topic_count(topics, 3, "V2 Swap")
+        body = _words(data, 4, "V2 Swap")
+        return m.V2Swap(
+            chain_id=chain_id, pool=pool, meta=meta, received_ns=received_ns, published_ns=published_ns,
+            sender=_address(topics[1], "V2 Swap sender"), to=_address(topics[2], "V2 Swap to"),
+            amount0_in=_word(body, 0, "V2 Swap"), amount1_in=_word(body, 1, "V2 Swap"),
+            amount0_out=_word(body, 2, "V2 Swap"), amount1_out=_word(body, 3, "V2 Swap"),
+        )
+    if topic0 == t.V3_SWAP:
+        _topic_count(topics, 3, "V3 Swap")
+        body = _words(data, 5, "V3 Swap")
+        sqrt_price = _word(body, 2, "V3 Swap")
+        liquidity = _word(body, 3, "V3 Swap")
+        if not 0 < sqrt_price < _U160:
+            raise DecodeError(f"V3 Swap: sqrtPriceX96 {sqrt_price} outside uint160 (or zero)")
+        if liquidity >= _U128:
+            raise DecodeError(f"V3 Swap: liquidity {liquidity} does not fit uint128")
+        return m.V3Swap(
+            chain_id=chain_id, pool=pool, meta=meta, received_ns=received_ns, published_ns=published_ns,
+            sender=_address(topics[1], "V3 Swap sender"), recipient=_address(topics[2], "V3 Swap recipient"),
+            amount0=_signed(_word(body, 0, "V3 Swap")), amount1=_signed(_word(body, 1, "V3 Swap")),
+            sqrt_price_x96=sqrt_price, liquidity=liquidity, tick=_tick(_word(body, 4, "V3 Swap"), "V3 Swap"),
+        )
+    if topic0 == t.V3_MINT:
+        _topic_count(topics, 4, "V3 Mint")
+        body = _words(data, 4, "V3 Mint")
+        lower = _tick(_topic_int(topics[2], "V3 Mint"), "V3 Mint tickLower")
+        upper = _tick(_topic_int(topics[3], "V3 Mint"), "V3 Mint tickUpper")
+        amount = _word(body, 1, "V3 Mint")
+        _check_position(lower, upper, amount, "V3 Mint")
+        return m.V3Mint(
+            chain_id=chain_id, pool=pool, meta=meta, received_ns=received_ns, published_ns=published_ns,
+            owner=_address(topics[1], "V3 Mint owner"), tick_lower=lower, tick_upper=upper, liquidity_amount=amount,
+            amount0=_word(body, 2, "V3 Mint"), amount1=_word(body, 3, "V3 Mint"),
+        )
+    if topic0 == t.V3_BURN:
+        _topic_count(topics, 4, "V3 Burn")
+        body = _words(data, 3, "V3 Burn")
+        lower = _tick(_topic_int(topics[2], "V3 Burn"), "V3 Burn tickLower")
+        upper = _tick(_topic_int(topics[3], "V3 Burn"), "V3 Burn tickUpper")
+        amount = _word(body, 0, "V3 Burn")
+        _check_position(lower, upper, amount, "V3 Burn", allow_zero=True)  # burn(0) pokes fees
+        return m.V3Burn(
+            chain_id=chain_id, pool=pool, meta=meta, received_ns=received_ns, published_ns=published_ns,
+            owner=_address(topics[1], "V3 Burn owner"), tick_lower=lower, tick_upper=upper, liquidity_amount=amount,
+            amount0=_word(body, 1, "V3 Burn"), amount1=_word(body, 2, "V3 Burn"),
+        )
+    if topic0 == t.ALGEBRA_FEE:
+        _topic_count(topics, 1, "Algebra Fee")
+        fee = _word(_words(data, 1, "Algebra Fee"), 0, "Algebra Fee")
+        if fee >= 1 << 16:
+            raise DecodeError(f"Algebra Fee: {fee} does not fit uint16")
+        return m.AlgebraFee(chain_id=chain_id, pool=pool, meta=meta, received_ns=received_ns,
+                            published_ns=published_ns, fee_pips=fee)
+    raise DecodeError(f"unknown topic0 {topic0}")
+
+
+def _check_position(lower: int, upper: int, amount: int, name: str, *, allow_zero: bool = False) -> None:
+    if lower >= upper:
+        raise DecodeError(f"{name}: tickLower {lower} >= tickUpper {upper}")
+    if amount >= _U128 or (amount == 0 and not allow_zero):
+        raise DecodeError(f"{name}: liquidity amount {amount} outside uint128 (or zero)")
+
+
+# --- pool creation ---------------------------------------------------------------------------------
+
+
+class PoolCreated(tuple):
+    """``(factory, pool, token0, token1, fee_pips, tick_spacing)`` from a factory's creation log."""
+
+    __slots__ = ()
+
+    factory = property(lambda self: self[0])
+    pool = property(lambda self: self[1])
+    token0 = property(lambda self: self[2])
+    token1 = property(lambda self: self[3])
+    fee_pips = property(lambda self: self[4])
+    tick_spacing = property(lambda self: self[5])
+
+
+def decode_pool_created(log: dict[str, Any]) -> PoolCreated:
+    """PairCreated (V2), PoolCreated (V3) or Pool (Algebra) from a factory log."""
+    try:
+        topics = log["topics"]
+        topic0 = topics[0].lower()
+        factory = log["address"].lower()
+        data = log["data"]
+    except (KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise DecodeError(f"creation log is missing address/topics/data: {type(exc).__name__}") from None
+    if topic0 == t.V2_PAIR_CREATED:
+        _topic_count(topics, 3, "PairCreated")
+        body = _words(data, 2, "PairCreated")
+        return PoolCreated((factory, _address_word(body, 0, "PairCreated pair"), _address(topics[1], "PairCreated"),
+                            _address(topics[2], "PairCreated"), 0, 0))
+    if topic0 == t.V3_POOL_CREATED:
+        _topic_count(topics, 4, "PoolCreated")
+        body = _words(data, 2, "PoolCreated")
+        fee = _topic_int(topics[3], "PoolCreated fee")
+        if fee >= 1 << 24:
+            raise DecodeError(f"PoolCreated: fee {fee} does not fit uint24")
+        spacing = _signed(_word(body, 0, "PoolCreated"))
+        if not 0 < spacing < 1 << 23:
+            raise DecodeError(f"PoolCreated: tick spacing {spacing} out of range")
+        return PoolCreated((factory, _address_word(body, 1, "PoolCreated pool"), _address(topics[1], "PoolCreated"),
+                            _address(topics[2], "PoolCreated"), fee, spacing))
+    if topic0 == t.ALGEBRA_POOL_CREATED:
+        _topic_count(topics, 3, "Pool")
+        body = _words(data, 1, "Pool")
+        return PoolCreated((factory, _address_word(body, 0, "Pool pool"), _address(topics[1], "Pool"),
+                            _address(topics[2], "Pool"), 0, 0))
+    raise DecodeError(f"not a pool-creation topic0: {topic0}")
+
+
+def is_creation(log: dict[str, Any]) -> bool:
+    topics = log.get("topics") or ()
+    return bool(topics) and topics[0].lower() in t.CREATION_TOPICS

@@ -1,0 +1,434 @@
+"""The ingest loop: websocket sessions with failover, backfill, per-block completion, reorgs.
+
+One session = one websocket provider: subscribe ``logs`` (our topic0s, any emitter) and
+``newHeads``, read the head, backfill from the last complete block to that head with
+``eth_getLogs`` (HTTP pool, bounded ranges split on provider caps), then follow live:
+
+* a log of the open block is published at once (dedupe by block hash + log index);
+  a log of a later block waits until the blocks before it are complete;
+* a head completes its block: ``eth_getLogs(blockHash)`` is the authoritative list (anything the
+  websocket missed is published now, in order), then the ``BlockHead`` end marker;
+* a head or log that contradicts a block we completed is a reorg: reversals, then the canonical
+  blocks are backfilled.
+
+A session ends on any provider fault (closed socket, 429, stalled subscription, unanswered ping)
+and the next provider (by weight, in turn) takes over; the backfill of the next session closes the
+gap, so nothing is lost and nothing is published twice.
+
+An unknown emitter is identified before anything of it is published (:mod:`registry`); an
+accepted pool seen for the first time gets a snapshot at the end of the block of its first log,
+published before that log (the detector ignores events already inside a snapshot).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from typing import Any
+
+from mevbot import messages as m
+from mevbot import metrics
+from mevbot.chainconfig import ChainConfig
+from mevbot.errors import ChainError, DecodeError, MevbotError, ProviderStalledError, RpcError, StateError
+from mevbot.provider_config import Provider
+from mevbot.rpc import HttpRpc, WsConnection
+from services.ingest import stats
+from services.ingest.backfill import is_range_cap_error, plan_ranges, split_range
+from services.ingest.decode import decode_log, decode_pool_created, is_creation
+from services.ingest.ledger import Ledger, Place
+from services.ingest.outputs import CheckpointStore, Publisher
+from services.ingest.registry import PoolRegistry
+from services.ingest.settings import IngestSettings
+from services.ingest.snapshot import read_snapshot
+from services.ingest.topics import CREATION_TOPICS, log_filter
+
+
+class Engine:
+    def __init__(self, *, chain: ChainConfig, rpc: HttpRpc, ws_providers: list[Provider], registry: PoolRegistry,
+                 publisher: Publisher, checkpoints: CheckpointStore | None, settings: IngestSettings, log: Any,
+                 on_started: Any = None) -> None:
+        if not ws_providers:
+            raise ChainError("ingest needs at least one websocket (ws/wss) provider")
+        self.chain = chain
+        self.chain_id = chain.chain_id
+        self.rpc = rpc
+        self.ws_providers = ws_providers
+        self.registry = registry
+        self.publisher = publisher
+        self.checkpoints = checkpoints
+        self.cfg = settings
+        self.log = log
+        self.on_started = on_started
+        self.ledger: Ledger | None = None
+        self.snapshotted: set[str] = set()
+        self.future: dict[int, list[tuple[dict, int]]] = defaultdict(list)
+        self.sessions = 0
+        self.failovers = 0
+        self.started = asyncio.Event()
+        self.current_provider: str | None = None
+        self._saved: tuple[int, str] | None = None
+        self._factories = {d.factory for d in chain.dexes}
+
+    # --- start ---------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Load the checkpoint (or start at the head), snapshot the initial pools, publish them."""
+        checkpoint = None
+        if self.checkpoints is not None:
+            if self.cfg.reset_checkpoint:
+                await self.checkpoints.clear()
+            checkpoint = await self.checkpoints.load()
+        if checkpoint is not None:
+            number, block_hash = checkpoint.block_number, checkpoint.block_hash
+            self.log.info("resuming from checkpoint", block=number, hash=block_hash)
+        else:
+            if self.cfg.start_block is not None:
+                number = self.cfg.start_block
+            else:
+                number = int(await self.rpc.call("eth_blockNumber"), 16)
+            header = await self.rpc.call("eth_getBlockByNumber", [hex(number), False])
+            if header is None:
+                raise ChainError(f"start block {number} not found")
+            block_hash = header["hash"].lower()
+            self.log.info("starting without checkpoint", block=number)
+        self.ledger = Ledger(number, block_hash, window=self.cfg.reorg_window_blocks)
+        pools = list(self.cfg.pools)
+        if self.cfg.discover_from_block is not None:
+            pools += await self.discover(self.cfg.discover_from_block, number)
+        await self.initial_snapshots(pools, number, block_hash)
+        await self.publisher.flush()
+        await self._save_checkpoint(force=True)
+        self.started.set()
+        if self.on_started is not None:
+            self.on_started()
+
+    async def discover(self, first: int, last: int) -> list[str]:
+        """Pools created by allowed factories in ``[first, last]`` (from their creation logs)."""
+        flt = {"address": sorted(self._factories), "topics": [list(CREATION_TOPICS)]}
+        found = []
+        for log in await self.get_logs(first, last, flt):
+            try:
+                created = decode_pool_created(log)
+            except DecodeError as exc:
+                self.log.warning("bad creation log", error=str(exc))
+                continue
+            detection = await self.registry.learn_created(*created)
+            if detection is None:  # needs probes (Camelot V2 fees)
+                detection = await self.registry.detect(created.pool)
+            if detection.accepted:
+                found.append(detection.address)
+        self.log.info("pools discovered from factory logs", count=len(found), from_block=first, to_block=last)
+        return found
+
+    async def initial_snapshots(self, pools: list[str], number: int, block_hash: str) -> None:
+        for address in dict.fromkeys(p.lower() for p in pools):
+            detection = await self.registry.detect(address)
+            if not detection.accepted:
+                self.log.warning("configured pool rejected", pool=address, reason=detection.reason)
+                await self.publisher.rejected(address, detection.reason, number)
+                continue
+            await self._snapshot(detection.info, number, block_hash, "initial")
+
+    async def _snapshot(self, info: m.PoolInfo, number: int, block_hash: str, reason: str) -> bool:
+        try:
+            snapshot = await read_snapshot(self.rpc, info, number, block_hash=block_hash, chain_id=self.chain_id,
+                                           reason=reason, received_ns=time.time_ns())
+        except StateError as exc:
+            # e.g. a V3 pool created but not initialised yet: snapshot it on its next event
+            self.log.warning("pool snapshot not possible yet", pool=info.address, block=number, error=str(exc))
+            return False
+        await self.publisher.snapshot(snapshot)
+        self.snapshotted.add(info.address)
+        return True
+
+    # --- sessions ------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Follow the chain forever, failing over between websocket providers."""
+        if not self.started.is_set():
+            await self.start()
+        index = 0
+        while True:
+            provider = self.ws_providers[index % len(self.ws_providers)]
+            self.current_provider = provider.name
+            try:
+                await self.session(provider)
+                reason = "ended"
+            except asyncio.CancelledError:
+                raise
+            except ProviderStalledError as exc:
+                reason = "stalled"
+                self.log.warning("websocket provider stalled: failing over", provider=provider.name, error=str(exc))
+            except RpcError as exc:
+                reason = exc.code
+                self.log.warning("websocket session failed: failing over", provider=provider.name, error=str(exc))
+            except MevbotError as exc:
+                reason = exc.code
+                self.log.error("session error: reconnecting", provider=provider.name, error=str(exc))
+            stats.SESSIONS.labels(provider.name, reason).inc()
+            if len(self.ws_providers) > 1:
+                index += 1
+                self.failovers += 1
+                stats.FAILOVERS.inc()
+            await asyncio.sleep(self.cfg.failover_backoff_ms / 1000)
+
+    async def session(self, provider: Provider) -> None:
+        ping_s = self.cfg.ping_interval_ms / 1000
+        stall_s = self.cfg.stall_timeout_ms / 1000
+        async with WsConnection(provider, ping_interval_s=ping_s, ping_timeout_s=ping_s,
+                                open_timeout_s=max(1.0, stall_s), request_timeout_s=stall_s) as ws:
+            logs_id = await ws.subscribe("logs", log_filter())
+            heads_id = await ws.subscribe("newHeads")
+            head = int(await ws.request("eth_blockNumber"), 16)
+            self.sessions += 1
+            self.log.info("websocket session", provider=provider.name, head=head, last=self.ledger.last.number)
+            await self.catch_up(head)
+            last_head_seen = head
+            while True:
+                try:
+                    note = await ws.next(stall_s)
+                except ProviderStalledError:
+                    # silence: an idle chain, or a stalled subscription? ask for the head
+                    current = int(await ws.request("eth_blockNumber", timeout_s=stall_s), 16)
+                    if current > max(last_head_seen, self.ledger.last.number):
+                        raise ProviderStalledError(
+                            f"{provider.name}: chain at {current} but no newHeads since {last_head_seen}",
+                            provider=provider.name) from None
+                    continue
+                if note.subscription == logs_id:
+                    await self.on_log(note.result, note.received_ns)
+                elif note.subscription == heads_id:
+                    last_head_seen = max(last_head_seen, int(note.result["number"], 16))
+                    await self.on_head(note.result)
+                await self._save_checkpoint()
+
+    # --- live ----------------------------------------------------------------------------------
+
+    async def on_log(self, raw: dict, received_ns: int) -> None:
+        try:
+            number = int(raw["blockNumber"], 16)
+            block_hash = raw["blockHash"].lower()
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            await self.publisher.dead_letter(raw, DecodeError(f"log without block position: {exc}"))
+            return
+        ledger = self.ledger
+        if raw.get("removed"):
+            if ledger.hash_of(number) == block_hash or (ledger.open and ledger.open.hash == block_hash):
+                await self.reconcile()
+            return
+        place = ledger.place(number, block_hash)
+        if place is Place.OPEN:
+            await self.handle_log(raw, received_ns)
+        elif place is Place.FUTURE:
+            self.future[number].append((raw, received_ns))
+            stats.LOGS.labels("buffered").inc()
+        elif place is Place.FORK:
+            await self.reconcile()
+        else:
+            stats.LOGS.labels("duplicate").inc()
+
+    async def on_head(self, header: dict) -> None:
+        number = int(header["number"], 16)
+        block_hash = header["hash"].lower()
+        ledger = self.ledger
+        place = ledger.place(number, block_hash)
+        if place is Place.DONE:
+            return
+        if place is Place.FORK or (place is Place.OPEN and header["parentHash"].lower() != ledger.last.hash):
+            await self.reconcile()
+            await self.catch_up(number)
+            return
+        if place is Place.FUTURE:
+            await self.catch_up(number)
+            return
+        await self.complete_block(header, source="live")
+
+    async def complete_block(self, header: dict, *, source: str, logs: list[dict] | None = None) -> None:
+        """Publish whatever of the block is still missing (authoritative list), then its end."""
+        number = int(header["number"], 16)
+        block_hash = header["hash"].lower()
+        if logs is None:
+            logs = await self.rpc.call("eth_getLogs", [log_filter({"blockHash": block_hash})])
+        ledger = self.ledger
+        if ledger.open is not None and ledger.open.hash != block_hash:
+            await self._publish_reversals(ledger.drop_open())
+        now = time.time_ns()
+        for raw in sorted(logs, key=lambda r: int(r["logIndex"], 16)):
+            if raw.get("removed") or (raw.get("blockHash") or "").lower() != block_hash:
+                raise StateError(f"block {number}: log list does not belong to {block_hash}")
+            await self.handle_log(raw, now)
+        events = ledger.open.events if ledger.open is not None and ledger.open.hash == block_hash else []
+        await self.publisher.head(m.BlockHead(
+            chain_id=self.chain_id, block_number=number, block_hash=block_hash,
+            parent_hash=header["parentHash"].lower(), timestamp=int(header["timestamp"], 16),
+            base_fee_wei=int(header.get("baseFeePerGas") or "0x0", 16), event_count=len(events), received_ns=now,
+        ))
+        ledger.complete(number, block_hash, header["parentHash"].lower())
+        stats.BLOCKS.labels(source).inc()
+        stats.LAST_BLOCK.set(number)
+        # logs of the next block that arrived early
+        early = self.future.pop(number + 1, None)
+        for stale in [n for n in self.future if n <= number]:
+            del self.future[stale]
+        if early:
+            for raw, received_ns in early:
+                await self.on_log(raw, received_ns)
+
+    async def handle_log(self, raw: dict, received_ns: int) -> None:
+        """One log of the open block: identify the emitter, decode, publish once."""
+        ledger = self.ledger
+        number = int(raw["blockNumber"], 16)
+        block_hash = raw["blockHash"].lower()
+        try:
+            log_index = int(raw["logIndex"], 16)
+        except (KeyError, TypeError, ValueError) as exc:
+            await self.publisher.dead_letter(raw, DecodeError(f"log without logIndex: {exc}"))
+            return
+        if ledger.is_published(block_hash, log_index):
+            stats.LOGS.labels("duplicate").inc()
+            return
+        if log_index < ledger.max_open_log_index:
+            stats.OUT_OF_ORDER.inc()
+            self.log.warning("log arrived after a later log of its block", block=number, log_index=log_index)
+        if is_creation(raw):
+            await self._on_creation(raw)
+            ledger.mark_seen(number, block_hash, log_index)
+            return
+        emitter = (raw.get("address") or "").lower()
+        detection = self.registry.accepted.get(emitter) or self.registry.known(emitter)
+        if detection is None:
+            try:  # a malformed log needs no probe: dead-letter it straight away
+                decode_log(raw, self.chain_id, received_ns)
+            except DecodeError as exc:
+                await self.publisher.dead_letter(raw, exc)
+                ledger.mark_seen(number, block_hash, log_index)
+                return
+            detection = await self.registry.detect(emitter)
+        if not detection.accepted:
+            stats.LOGS.labels("not_pool").inc()
+            await self.publisher.rejected(emitter, detection.reason, number)
+            ledger.mark_seen(number, block_hash, log_index)
+            return
+        if emitter not in self.snapshotted:
+            await self._snapshot(detection.info, number, block_hash, "discovered")
+        try:
+            event = decode_log(raw, self.chain_id, received_ns, time.time_ns())
+        except DecodeError as exc:
+            await self.publisher.dead_letter(raw, exc)
+            ledger.mark_seen(number, block_hash, log_index)
+            return
+        if ledger.record(event):
+            await self.publisher.event(event)
+            stats.LOGS.labels("published").inc()
+            metrics.observe_since_ns("ingest", received_ns, event.published_ns)
+
+    async def _on_creation(self, raw: dict) -> None:
+        stats.LOGS.labels("creation").inc()
+        try:
+            created = decode_pool_created(raw)
+        except DecodeError as exc:
+            self.log.warning("bad creation log", error=str(exc))
+            return
+        if created.factory in self._factories:
+            await self.registry.learn_created(*created)
+
+    # --- backfill ------------------------------------------------------------------------------
+
+    async def catch_up(self, target: int) -> None:
+        """Complete every block up to ``target`` from ``eth_getLogs`` ranges and block headers."""
+        while self.ledger.last.number < target:
+            lo = self.ledger.next_number
+            hi = min(target, lo + self.cfg.get_logs_max_blocks - 1)
+            logs = await self.get_logs(lo, hi, log_filter())
+            headers = await self.rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n in range(lo, hi + 1)])
+            by_block: dict[int, list[dict]] = defaultdict(list)
+            for raw in logs:
+                by_block[int(raw["blockNumber"], 16)].append(raw)
+            for n, header in zip(range(lo, hi + 1), headers, strict=True):
+                if isinstance(header, BaseException) or header is None:
+                    raise RpcError(f"block {n} header unavailable: {header}")
+                if header["parentHash"].lower() != self.ledger.last.hash:
+                    await self.reconcile()
+                    break
+                block_hash = header["hash"].lower()
+                block_logs = by_block.get(n, [])
+                if any((r.get("blockHash") or "").lower() != block_hash for r in block_logs):
+                    block_logs = None  # the range answer and the header disagree (reorg): by hash
+                await self.complete_block(header, source="backfill", logs=block_logs)
+
+    async def get_logs(self, first: int, last: int, flt: dict) -> list[dict]:
+        """``eth_getLogs`` over ``[first, last]``, cutting ranges the provider refuses."""
+        out: list[dict] = []
+        todo = plan_ranges(first, last, self.cfg.get_logs_max_blocks)
+        while todo:
+            lo, hi = todo.pop(0)
+            try:
+                out.extend(await self.rpc.call("eth_getLogs", [dict(flt, fromBlock=hex(lo), toBlock=hex(hi))]))
+                stats.BACKFILL_LOGS_CALLS.labels("ok").inc()
+            except RpcError as exc:
+                if not is_range_cap_error(exc) or lo == hi:
+                    raise
+                stats.BACKFILL_LOGS_CALLS.labels("split").inc()
+                todo[:0] = split_range(lo, hi)
+        return out
+
+    # --- reorgs --------------------------------------------------------------------------------
+
+    async def reconcile(self) -> None:
+        """Find the newest block we completed that is still canonical; reverse everything above it."""
+        ledger = self.ledger
+        numbers = sorted(ledger.completed, reverse=True)
+        canonical: dict[int, str] = {}
+        ancestor = None
+        for i in range(0, len(numbers), 32):
+            chunk = numbers[i : i + 32]
+            headers = await self.rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n in chunk])
+            for n, header in zip(chunk, headers, strict=True):
+                if isinstance(header, dict):
+                    canonical[n] = header["hash"].lower()
+            ancestor = ledger.find_ancestor(canonical)
+            if ancestor is not None:
+                break
+        if ancestor is None:
+            self.log.error("reorg deeper than the window: detector must resync", window=ledger.window)
+            ancestor = min(ledger.completed)
+            record = ledger.completed[ancestor]
+            record.hash = canonical.get(ancestor, record.hash)
+        depth = ledger.last.number - ancestor
+        reversals = ledger.rollback_to(ancestor)
+        stats.REORGS.inc()
+        self.log.warning("reorg: rolled back", ancestor=ancestor, depth=depth, reversals=len(reversals))
+        self.future.clear()
+        await self._publish_reversals(reversals)
+        await self._save_checkpoint(force=True)
+
+    async def _publish_reversals(self, reversals: list[m.PoolEvent]) -> None:
+        for event in reversals:
+            await self.publisher.event(event)
+            stats.REVERSALS.inc()
+
+    # --- checkpoint ----------------------------------------------------------------------------
+
+    async def _save_checkpoint(self, *, force: bool = False) -> None:
+        """Persist the last complete block once everything up to it is acked (rate-limited)."""
+        if self.checkpoints is None or self.ledger is None:
+            return
+        last = self.ledger.last
+        current = (last.number, last.hash)
+        if current == self._saved:
+            return
+        now = time.monotonic()
+        if not force and now - getattr(self, "_saved_at", 0.0) < self.cfg.checkpoint_interval_ms / 1000:
+            return
+        self._saved_at = now
+        await self.publisher.flush()
+        await self.checkpoints.save(*current)
+        self._saved = current
+
+    async def close(self) -> None:
+        """Flush and persist where we are (graceful stop)."""
+        try:
+            await self._save_checkpoint(force=True)
+        except MevbotError as exc:
+            self.log.warning("final checkpoint not saved", error=str(exc))

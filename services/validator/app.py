@@ -1,0 +1,96 @@
+"""Validator service wiring: candidates in (shared durable consumer: replicas split the work),
+plans and rejections out; a read-only mirror of pool state for resizing, splitting, live prices
+and the cheap staleness check.
+
+The validation itself is synchronous (JSON-RPC simulation) and runs in a worker thread; the mirror
+is updated on the event loop. One lock orders the two, so a validation never sees a pool half
+updated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from mevbot import messages as m
+from mevbot import metrics
+from mevbot import subjects as subj
+from mevbot.bus import DeliverFrom, Mode
+from mevbot.chain.rpc import RpcClient
+from mevbot.config import env_bool
+from mevbot.errors import ConfigError
+from mevbot.gas.oracle import GasOracle
+from mevbot.market import MarketStore
+from mevbot.runtime import Service, ServiceContext
+from services.validator.chain import ChainAccess
+from services.validator.config import load_validator_config
+from services.validator.market_view import MarketView
+from services.validator.pipeline import Outcome, Validator
+
+
+class ValidatorService(Service):
+    name = "validator"
+    default_port = 9103
+    uses_rpc = True
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        self.env = env
+        self.validator: Validator | None = None
+        self.store: MarketStore | None = None
+        self.lock = asyncio.Lock()
+        self.rpc: RpcClient | None = None
+
+    async def start(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+        cfg = load_validator_config(ctx.settings, ctx.chain.wrapped_native, self.env)
+        if cfg.simulate and (cfg.executor_contract is None or cfg.sender is None):
+            key = "EXECUTOR_CONTRACT_ADDRESS" if cfg.executor_contract is None else "EXECUTOR_SENDER_ADDRESS"
+            raise ConfigError(key, "is required to simulate the executor's transaction (or set VALIDATOR_SIMULATE=false)")
+        self.rpc = RpcClient(ctx.settings.providers.http[0].endpoint, timeout_s=10.0)
+        chain = ChainAccess(self.rpc, executor=cfg.executor_contract, sender=cfg.sender,
+                            oracle=GasOracle(self.rpc, cfg.l1_fallback), v2_exact_out=cfg.v2_exact_out,
+                            flash_balance_ttl_s=cfg.flash_balance_ttl_s)
+        view = None
+        if env_bool("VALIDATOR_MARKET_MIRROR", True, env=self.env):
+            self.store = MarketStore()
+            view = MarketView(self.store, ctx.chain.wrapped_native)
+            for subject in (f"{subj.EVENTS_PREFIX}.>", subj.POOL_SNAPSHOT, subj.BLOCK_HEAD):
+                await ctx.subscribe(subject, self.on_chain_message, mode=Mode.REPLICA, deliver_from=DeliverFrom.ALL)
+        self.validator = Validator(cfg, chain, ctx.chain.flash_loan_sources, view)
+        await ctx.subscribe(subj.CANDIDATES, self.on_candidate, mode=Mode.SHARED, message_type=m.Candidate)
+        ctx.log.info("validator started", profile=cfg.core.profile.name, simulate=cfg.simulate,
+                     executor=cfg.executor_contract, mirror=view is not None,
+                     flash_sources=[s.kind.value for s in ctx.chain.flash_loan_sources])
+        ctx.mark_started()
+
+    async def stop(self, ctx: ServiceContext) -> None:
+        if self.rpc is not None:
+            self.rpc.close()
+
+    async def on_chain_message(self, message: Any) -> None:
+        store = self.store
+        async with self.lock:
+            if isinstance(message, m.PoolSnapshot):
+                store.add_snapshot(message)
+            elif isinstance(message, m.BlockHead):
+                store.end_block(message)
+            elif isinstance(message, m.PoolEvent):
+                store.apply_event(message)
+
+    async def on_candidate(self, candidate: m.Candidate) -> None:
+        async with self.lock:
+            outcome: Outcome = await asyncio.to_thread(self.validator.validate, candidate)
+        for plan in outcome.plans:
+            await self.ctx.bus.publish(subj.PLANS, plan)
+            metrics.OPPORTUNITIES_PROFITABLE.inc()
+            if candidate.event_received_ns:
+                metrics.observe_since_ns("event_to_validated", candidate.event_received_ns, plan.validated_ns)
+            if candidate.detected_ns:
+                metrics.observe_since_ns("validate", candidate.detected_ns, plan.validated_ns)
+        if outcome.rejection is not None:
+            await self.ctx.bus.publish_core(subj.REJECTIONS, outcome.rejection)
+            self.ctx.log.info("candidate rejected", candidate_id=candidate.candidate_id,
+                              reason=outcome.rejection.reason, detail=outcome.rejection.detail[:300])
+
+

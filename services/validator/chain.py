@@ -1,0 +1,263 @@
+"""Chain access for the validator (adapter, synchronous JSON-RPC): head and base fee, flash-loan
+lenders and their fees read from the contracts, the fee-on-transfer probe, and the simulation of
+the exact transaction the executor will send (same encoder, contract, sender).
+
+Every call goes through ``mevbot.chain.rpc.RpcClient`` (errors arrive as ``mevbot.errors``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Sequence
+from functools import cache
+from pathlib import Path
+
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from eth_utils.crypto import keccak
+
+from mevbot.chain.arb_calldata import decode_arb_error, decode_arb_result, encode_plan
+from mevbot.chain.artifacts import load_artifact
+from mevbot.chain.rpc import RevertError, RpcClient
+from mevbot.errors import RpcError
+from mevbot.chainconfig import FlashLoanSource
+from mevbot.errors import MevbotError
+from mevbot.gas.l1 import L1Quote
+from mevbot.gas.oracle import GasOracle
+from mevbot.messages import ExecutionPlan, FlashSourceKind
+from services.validator.core import SimulationOutcome
+from services.validator.flash import FlashOption
+
+_BALANCE_OF = keccak(text="balanceOf(address)")[:4]
+_PROTOCOL_FEES_COLLECTOR = keccak(text="getProtocolFeesCollector()")[:4]
+_FLASH_FEE_PERCENTAGE = keccak(text="getFlashLoanFeePercentage()")[:4]
+_FLASHLOAN_PREMIUM_TOTAL = keccak(text="FLASHLOAN_PREMIUM_TOTAL()")[:4]
+_V3_FEE = keccak(text="fee()")[:4]
+_PROBE_SELECTOR = keccak(text="probe(address,address,uint256)")[:4]
+#: a neutral address for the probe's peer when no executor contract is configured
+_PROBE_PEER = "0x000000000000000000000000000000000000dead"
+
+
+@cache
+def probe_runtime_code() -> str:
+    data = json.loads((Path(__file__).parent / "probe" / "TransferProbe.json").read_text())
+    return str(data["deployedBytecode"])
+
+
+def _hex(data: bytes) -> str:
+    return "0x" + data.hex()
+
+
+def _call(to: str, data: bytes, sender: str | None = None) -> dict:
+    tx = {"to": to, "data": _hex(data)}
+    if sender:
+        tx["from"] = sender
+    return tx
+
+
+def _parse_head(block: dict) -> tuple[int, int]:
+    return int(block["number"], 16), int(block.get("baseFeePerGas") or "0x0", 16)
+
+
+def _word(result: str) -> int:
+    raw = bytes.fromhex(str(result).removeprefix("0x"))
+    return int.from_bytes(raw[:32], "big") if len(raw) >= 32 else 0
+
+
+class ChainAccess:
+    def __init__(self, rpc: RpcClient, *, executor: str | None, sender: str | None, oracle: GasOracle,
+                 v2_exact_out: bool = True, flash_balance_ttl_s: float = 0.0) -> None:
+        self.rpc = rpc
+        self.executor = executor
+        self.sender = sender
+        self.oracle = oracle
+        self.v2_exact_out = v2_exact_out
+        self.flash_balance_ttl_s = flash_balance_ttl_s
+        self._fee_rates: dict[tuple[FlashSourceKind, str, str], tuple[int, str]] = {}  # -> (rate, balance holder)
+        self._balances: dict[tuple[str, str], tuple[float, int]] = {}
+        self._fot: dict[str, tuple[bool, str]] = {}
+        self._simulate_v1 = True
+
+    # --- head ----------------------------------------------------------------------------------------
+
+    def head(self) -> tuple[int, int]:
+        """``(block number, base fee in wei)`` of the latest block."""
+        return _parse_head(self.rpc.call("eth_getBlockByNumber", "latest", False))
+
+    def head_and_flash_options(self, token: str, sources: Iterable[FlashLoanSource],
+                               v3_lenders: Sequence[str] = ()) -> tuple[int, int, list[FlashOption]]:
+        """Head, base fee and the lenders of ``token`` with live balances, in one batch."""
+        entries = self._lender_entries(token, sources, v3_lenders)
+        calls = [("eth_getBlockByNumber", ["latest", False])]
+        calls += [("eth_call", [_call(token, _BALANCE_OF + abi_encode(["address"], [e[3]])), "latest"]) for e in entries]
+        results = self.rpc.batch(calls)
+        head, base_fee = _parse_head(results[0])
+        options = [FlashOption(kind, addr, token, _word(r), rate) for (kind, addr, rate, _), r in zip(entries, results[1:])]
+        return head, base_fee, options
+
+    # --- flash-loan lenders -------------------------------------------------------------------------
+
+    def _rate_and_holder(self, source: FlashLoanSource | tuple[FlashSourceKind, str], token: str) -> tuple[int, str]:
+        kind, address = (source.kind, source.address) if isinstance(source, FlashLoanSource) else source
+        key = (kind, address, token)
+        hit = self._fee_rates.get(key)
+        if hit is not None:
+            return hit
+        if kind is FlashSourceKind.BALANCER_V2:
+            collector = "0x" + self.rpc.call("eth_call", _call(address, _PROTOCOL_FEES_COLLECTOR), "latest")[-40:]
+            rate = _word(self.rpc.call("eth_call", _call(collector, _FLASH_FEE_PERCENTAGE), "latest"))
+            holder = address
+        elif kind is FlashSourceKind.AAVE_V3:
+            rate = _word(self.rpc.call("eth_call", _call(address, _FLASHLOAN_PREMIUM_TOTAL), "latest"))
+            pool = load_artifact("AavePool").codec
+            raw = self.rpc.call("eth_call", _call(address, pool.encode_call("getReserveData", token)), "latest")
+            (reserve,) = pool.decode_output("getReserveData", bytes.fromhex(raw[2:]))
+            holder = str(reserve[8]).lower()  # aTokenAddress: the reserve's cash sits there
+        else:
+            rate = _word(self.rpc.call("eth_call", _call(address, _V3_FEE), "latest"))
+            holder = address
+        self._fee_rates[key] = (rate, holder)
+        return rate, holder
+
+    def flash_options(self, token: str, sources: Iterable[FlashLoanSource],
+                      v3_lenders: Sequence[str] = ()) -> list[FlashOption]:
+        """Lenders of ``token`` with their live fee rate and lendable balance."""
+        entries = self._lender_entries(token, sources, v3_lenders)
+        balances = self.balances(token, [e[3] for e in entries])
+        return [FlashOption(kind, addr, token, bal, rate) for (kind, addr, rate, _), bal in zip(entries, balances)]
+
+    def _lender_entries(self, token: str, sources: Iterable[FlashLoanSource],
+                        v3_lenders: Sequence[str]) -> list[tuple[FlashSourceKind, str, int, str]]:
+        """(kind, address, fee rate, holder of the lendable balance) per usable lender (rates cached)."""
+        entries: list[tuple[FlashSourceKind, str, int, str]] = []
+        for s in sources:
+            if s.kind is FlashSourceKind.UNISWAP_V3:
+                continue  # V3 lenders are pools of the token, given per candidate
+            try:
+                rate, holder = self._rate_and_holder(s, token)
+            except MevbotError:
+                continue  # the lender does not list this token (Aave reverts on unknown reserves)
+            if holder == "0x" + "0" * 40:
+                continue
+            entries.append((s.kind, s.address, rate, holder))
+        for pool in v3_lenders:
+            rate, holder = self._rate_and_holder((FlashSourceKind.UNISWAP_V3, pool), token)
+            entries.append((FlashSourceKind.UNISWAP_V3, pool, rate, holder))
+        return entries
+
+    def balances(self, token: str, holders: Sequence[str]) -> list[int]:
+        now = time.monotonic()
+        out: list[int | None] = []
+        missing = []
+        for h in holders:
+            hit = self._balances.get((token, h))
+            if hit is not None and now - hit[0] < self.flash_balance_ttl_s:
+                out.append(hit[1])
+            else:
+                out.append(None)
+                missing.append(h)
+        if missing:
+            calls = [("eth_call", [_call(token, _BALANCE_OF + abi_encode(["address"], [h])), "latest"]) for h in missing]
+            fetched = dict(zip(missing, (_word(r) for r in self.rpc.batch(calls))))
+            for h, bal in fetched.items():
+                self._balances[(token, h)] = (now, bal)
+            out = [fetched[h] if v is None else v for h, v in zip(holders, out)]
+        return [int(v) for v in out]  # type: ignore[arg-type]
+
+    # --- fee-on-transfer probe ------------------------------------------------------------------------
+
+    def fee_on_transfer(self, token: str, holder: str, amount: int) -> tuple[bool, str]:
+        """True when a transfer of ``token`` out of ``holder`` (a pool of the path) to the executor,
+        or back, delivers less than was sent. Cached per token: a token's transfer rule is code."""
+        hit = self._fot.get(token)
+        if hit is not None:
+            return hit
+        peer = self.executor or _PROBE_PEER
+        held = self.balances(token, [holder])[0]
+        amount = max(1, min(amount, held // 2))
+        if held == 0:
+            return True, f"holder {holder} has no {token} to probe with"
+        code = probe_runtime_code()
+        data = _PROBE_SELECTOR + abi_encode(["address", "address", "uint256"], [token, peer, amount])
+        try:
+            raw = self.rpc.call("eth_call", _call(holder, data, holder), "latest", {holder: {"code": code}, peer: {"code": code}})
+        except RevertError as exc:
+            result = (True, f"transfer probe reverted ({exc})")
+        else:
+            received, returned = abi_decode(["uint256", "uint256"], bytes.fromhex(raw[2:]))
+            bad = received != amount or returned != received
+            result = (bad, f"sent {amount}, received {received}, returned {returned}")
+        self._fot[token] = result
+        return result
+
+    # --- simulation --------------------------------------------------------------------------------
+
+    def calldata(self, plan: ExecutionPlan) -> bytes:
+        return encode_plan(plan, v2_exact=self.v2_exact_out)
+
+    def transaction(self, plan: ExecutionPlan, *, exact: bool) -> dict:
+        """The transaction the executor sends (``exact``: with its gas limit and fee bid)."""
+        tx = {"from": self.sender, "to": self.executor, "data": _hex(self.calldata(plan))}
+        if exact:
+            tx.update(gas=hex(plan.gas_limit), maxFeePerGas=hex(plan.max_fee_per_gas_wei),
+                      maxPriorityFeePerGas=hex(plan.max_priority_fee_per_gas_wei))
+        return tx
+
+    def simulate(self, plans: Sequence[ExecutionPlan], base_fee_wei: int) -> list[tuple[SimulationOutcome, L1Quote]]:
+        """Simulate the plans' exact transactions in order on the latest block (each sees the state
+        the previous ones leave: the parts of a split) and quote their L1 components, in one
+        JSON-RPC batch: ``eth_simulateV1`` (return data and gas used in one execution). Nodes without
+        it get ``eth_call`` + ``eth_estimateGas``, which can only simulate the first plan."""
+        sender, to = self.sender or _PROBE_PEER, self.executor or _PROBE_PEER
+        calldatas = [self.calldata(p) for p in plans]
+        if self.oracle.source is None:
+            self.oracle.l1_quote(sender, to, calldatas[0], base_fee_wei)  # probe once which source answers
+        txs = [self.transaction(p, exact=True) for p in plans]
+        l1_calls = [self.oracle.request(sender, to, cd) for cd in calldatas]
+        if self._simulate_v1:
+            calls = [("eth_simulateV1", [{"blockStateCalls": [{"calls": txs}]}, "latest"])]
+        else:
+            calls = [("eth_call", [txs[0], "latest"]), ("eth_estimateGas", [txs[0], "latest"])]
+        calls += [c for c in l1_calls if c is not None]
+        try:
+            results = self.rpc.batch(calls)
+        except RevertError as exc:
+            err = decode_arb_error(exc.data) if exc.data else None
+            failed = SimulationOutcome(False, error=str(err) if err else str(exc), decoded=err is not None)
+            return [(failed, self._l1(None, cd, base_fee_wei)) for cd in calldatas]
+        except RpcError as exc:
+            if self._simulate_v1 and exc.rpc_code in (-32601, -32600, -32602):
+                self._simulate_v1 = False  # the node lacks eth_simulateV1
+                return self.simulate(plans, base_fee_wei)
+            raise
+        l1_results = iter(results[1 if self._simulate_v1 else 2:])
+        quotes = [self._l1(next(l1_results) if c is not None else None, cd, base_fee_wei)
+                  for c, cd in zip(l1_calls, calldatas)]
+        if not self._simulate_v1:
+            result = decode_arb_result(bytes.fromhex(results[0][2:]))
+            first = SimulationOutcome(True, result.hop_amounts_out_wei, result.profit_wei, int(results[1], 16))
+            later = SimulationOutcome(False, error="sequential parts need eth_simulateV1", decoded=True)
+            return [(first, quotes[0])] + [(later, q) for q in quotes[1:]]
+        out = []
+        for call, quote in zip(results[0][0]["calls"], quotes):
+            data = bytes.fromhex(call["returnData"][2:])
+            gas = int(call.get("gasUsed") or "0x0", 16)
+            if call.get("status") != "0x1":
+                err = decode_arb_error(data) if data else None
+                out.append((SimulationOutcome(False, gas_used=gas, error=str(err) if err else str(call.get("error")),
+                                              decoded=err is not None), quote))
+            else:
+                result = decode_arb_result(data)
+                out.append((SimulationOutcome(True, result.hop_amounts_out_wei, result.profit_wei, gas), quote))
+        return out
+
+    def _l1(self, result: object, calldata: bytes, base_fee_wei: int) -> L1Quote:
+        if result is None:
+            return self.oracle.parse("0x", len(calldata), base_fee_wei) if self.oracle.source == "fallback" else \
+                self.oracle.l1_quote(self.sender or _PROBE_PEER, self.executor or _PROBE_PEER, calldata, base_fee_wei)
+        return self.oracle.parse(result, len(calldata), base_fee_wei)
+
+    def l1_quote(self, plan: ExecutionPlan, base_fee_wei: int) -> L1Quote:
+        return self.oracle.l1_quote(self.sender or _PROBE_PEER, self.executor or _PROBE_PEER, self.calldata(plan),
+                                    base_fee_wei)
