@@ -19,6 +19,7 @@ from mevbot import messages as m
 from mevbot import subjects
 from mevbot.bus import Mode
 from mevbot.nats_bus import NatsBus
+from mevbot.runtime import run_loop
 from mevbot.runtime.localstack import ensure_nats
 
 
@@ -88,7 +89,7 @@ def main() -> None:
     args = parser.parse_args()
     url, server = ensure_nats(args.nats_url)
     try:
-        asyncio.run(run(url, args.events))
+        run_loop(run(url, args.events))
     finally:
         if server:
             server.stop()

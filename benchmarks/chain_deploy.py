@@ -83,7 +83,9 @@ def bench_executor() -> None:
                 data = build_call(rpc, kind, lender, weth, size, legs, outs)
                 receipt = send(rpc, KEEPER, dep.executor, data, gas=2_000_000)
                 status = "ok" if receipt["status"] == "0x1" else "REVERTED"
-                print(f"  {kind.name:<17} {hops} hops -> {len(data):>3} B, {int(receipt['gasUsed'], 16):>7} gas {status}")
+                print(
+                    f"  {kind.name:<17} {hops} hops -> {len(data):>3} B, {int(receipt['gasUsed'], 16):>7} gas {status}"
+                )
                 rpc.call("evm_revert", snap)
 
 

@@ -24,12 +24,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mevbot.chain.anvil import AnvilConfig, AnvilProcess  # noqa: E402
-from mevbot.chain.deploy import deploy_market  # noqa: E402
-from mevbot.chain.rpc import RpcClient  # noqa: E402
-from services.validator.core import SimulationOutcome, draft_plan, finalize, screen  # noqa: E402
-from tests.integration.validator.chainstate import candidate, mirror  # noqa: E402
-from tests.integration.validator.test_validator_anvil import WIDE, dislocate, make_validator, two_hop  # noqa: E402
+from mevbot.chain.anvil import AnvilConfig, AnvilProcess
+from mevbot.chain.deploy import deploy_market
+from mevbot.chain.rpc import RpcClient
+
+from services.validator.core import SimulationOutcome, draft_plan, finalize, screen
+from tests.integration.validator.chainstate import candidate, mirror
+from tests.integration.validator.test_validator_anvil import WIDE, dislocate, make_validator, two_hop
 
 
 def pct(xs: list[float], q: float) -> float:
@@ -37,7 +38,7 @@ def pct(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, int(q * len(xs)))]
 
 
-def run(label: str, fn, n: int) -> list[float]:  # noqa: ANN001
+def run(label: str, fn, n: int) -> list[float]:
     for _ in range(min(20, n)):
         fn()
     lat = []

@@ -3,6 +3,7 @@
 //
 //   node contracts/build.mjs           write artifacts
 //   node contracts/build.mjs --check   recompile and exit 1 if any artifact differs (byte for byte)
+//   --quiet                            print errors only (no warnings)
 //
 // Imports starting with "@" resolve from node_modules (MEVBOT_NODE_MODULES overrides its path).
 import { createRequire } from "node:module";
@@ -16,27 +17,39 @@ const nodeModules = process.env.MEVBOT_NODE_MODULES || path.join(repoRoot, "node
 const require = createRequire(path.join(nodeModules, "noop.js"));
 const solc = require("solc");
 
-// One settings object for everything; it is recorded in every artifact.
-const SETTINGS = {
-  evmVersion: "cancun", // Arbitrum One runs Cancun (transient storage); no Prague/Osaka opcodes
-  viaIR: true, // the executor's hop loop needs it (stack too deep otherwise)
-  optimizer: { enabled: true, runs: 1000000 },
-  metadata: { bytecodeHash: "ipfs" },
-  outputSelection: { "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"] } },
-};
+// Production contracts (src/) and test helpers (test/) compile separately: the executor needs
+// the IR pipeline (its hop loop is too deep for the legacy one), the helpers do not, and IR
+// compilation is the slow part. Each artifact records the settings it was built with.
+const OUTPUT = { "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"] } };
+const GROUPS = [
+  {
+    dir: "src",
+    settings: {
+      evmVersion: "cancun", // Arbitrum One runs Cancun (transient storage); no Prague/Osaka opcodes
+      viaIR: true,
+      optimizer: { enabled: true, runs: 1000000 },
+      metadata: { bytecodeHash: "ipfs" },
+      outputSelection: OUTPUT,
+    },
+  },
+  {
+    dir: "test",
+    settings: {
+      evmVersion: "cancun",
+      optimizer: { enabled: true, runs: 200 },
+      metadata: { bytecodeHash: "ipfs" },
+      outputSelection: OUTPUT,
+    },
+  },
+];
 
-const SOURCE_DIRS = ["src", "test"];
-
-function collectSources() {
+function collectSources(dir) {
   const sources = {};
-  for (const dir of SOURCE_DIRS) {
-    const abs = path.join(here, dir);
-    if (!fs.existsSync(abs)) continue;
-    for (const file of fs.readdirSync(abs).sort()) {
-      if (!file.endsWith(".sol")) continue;
-      const key = `contracts/${dir}/${file}`;
-      sources[key] = { content: fs.readFileSync(path.join(abs, file), "utf8") };
-    }
+  const abs = path.join(here, dir);
+  if (!fs.existsSync(abs)) return sources;
+  for (const file of fs.readdirSync(abs).sort()) {
+    if (!file.endsWith(".sol")) continue;
+    sources[`contracts/${dir}/${file}`] = { content: fs.readFileSync(path.join(abs, file), "utf8") };
   }
   return sources;
 }
@@ -51,12 +64,14 @@ function findImports(importPath) {
   return { error: `not found: ${importPath}` };
 }
 
-function compile() {
-  const sources = collectSources();
-  const input = { language: "Solidity", sources, settings: SETTINGS };
+function compileGroup({ dir, settings }) {
+  const sources = collectSources(dir);
+  const input = { language: "Solidity", sources, settings };
   const output = JSON.parse(solc.compile(JSON.stringify(input), { import: findImports }));
   const errors = (output.errors || []).filter((e) => e.severity === "error");
-  for (const e of output.errors || []) process.stderr.write(e.formattedMessage + "\n");
+  for (const e of output.errors || []) {
+    if (e.severity === "error" || !process.argv.includes("--quiet")) process.stderr.write(e.formattedMessage + "\n");
+  }
   if (errors.length) process.exit(2);
   const artifacts = {};
   for (const sourceName of Object.keys(sources)) {
@@ -68,11 +83,15 @@ function compile() {
         abi: c.abi,
         bytecode: "0x" + c.evm.bytecode.object,
         deployedBytecode: "0x" + c.evm.deployedBytecode.object,
-        compiler: { name: "solc", version: solc.version(), settings: SETTINGS },
+        compiler: { name: "solc", version: solc.version(), settings },
       };
     }
   }
   return artifacts;
+}
+
+function compile() {
+  return Object.assign({}, ...GROUPS.map(compileGroup));
 }
 
 const check = process.argv.includes("--check");

@@ -68,9 +68,14 @@ class DetectorService(Service):
             self.follower = ChainFollower(ctx.bus, self.on_chain_message, self.on_idle, replay=cfg.replay)
             await self.follower.start()
             ctx.add_readiness_check("chain_caught_up", lambda: self.follower.caught_up)
+            if self.follower.replay_until_seq == 0:  # nothing to replay: in sync from the start
+                self._started = True
+                ctx.mark_started()
         else:  # in-memory bus (service tests): every replica sees every message, in publish order
             for subject in (f"{subj.EVENTS_PREFIX}.>", subj.POOL_SNAPSHOT, subj.BLOCK_HEAD):
                 await ctx.subscribe(subject, self._on_memory_message, mode=Mode.REPLICA)
+            self._started = True
+            ctx.mark_started()
         ctx.log.info("detector started", max_hops=cfg.max_hops, base_tokens=len(cfg.base_tokens),
                      native=cfg.native_token, replay=cfg.replay)
 

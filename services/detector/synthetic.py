@@ -37,6 +37,20 @@ def block_hash_of(block: int) -> str:
 
 
 class SyntheticMarket:
+    """A market of generated pools (``__init__``) or of given snapshots (:meth:`from_snapshots`)."""
+
+    @classmethod
+    def from_snapshots(cls, snapshots: list[m.PoolSnapshot], seed: int = 1) -> SyntheticMarket:
+        """Drive real pool states (e.g. the Arbitrum data set) with random swaps."""
+        from mevbot.market.build import pool_from_snapshot
+
+        market = cls(n_tokens=0, n_pools=0, seed=seed, block=max(s.block_number for s in snapshots))
+        for snap in snapshots:
+            market.pools[snap.pool.address] = snap.pool
+            market.shadow[snap.pool.address] = pool_from_snapshot(snap)
+            market.snapshots.append(snap)
+        return market
+
     def __init__(self, *, n_tokens: int, n_pools: int, v3_share: float = 0.3, seed: int = 1,
                  base_tokens: tuple[str, ...] = BASE_TOKENS, block: int = 1_000) -> None:
         rng = self.rng = random.Random(seed)

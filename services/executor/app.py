@@ -15,13 +15,13 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from fastapi.responses import JSONResponse
-
 from mevbot import messages as m
 from mevbot import subjects
 from mevbot.bus import Mode
 from mevbot.errors import ConfigError, MevbotError
 from mevbot.keystore import find_keystore, list_keystores, load_signer
 from mevbot.runtime import Service, ServiceContext, main
+
 from services.executor import metrics
 from services.executor.engine import EngineConfig, Executor, KeySlot
 from services.executor.lease import KeyLease, OnceGuard
@@ -136,6 +136,8 @@ class ExecutorService(Service):
                     slot.nonces.invalidate()  # whoever held it before may have sent: re-sync
                     held += 1
                     self.ctx.log.info("key leased", sender=slot.address, fence=slot.lease.fence)
+                    assert self.engine is not None
+                    self.ctx.spawn(self.engine.adopt_in_flight(slot), name=f"adopt-{slot.address}", critical=False)
             metrics.KEYS_HELD.set(held)
             if held or not wait:
                 return

@@ -17,16 +17,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from eth_utils import to_checksum_address
-from msgspec.structs import replace
-
 from mevbot import metrics as shared_metrics
 from mevbot.chain.arb_calldata import decode_arb_error, encode_plan
 from mevbot.chain.rpc import RevertError
 from mevbot.errors import MevbotError, RpcError, SafetyError, ValidationError
 from mevbot.keystore import Signer
 from mevbot.logging import get_logger
-from mevbot.messages import ExecutionPlan, ExecutionResult, ExecutionStatus
+from mevbot.messages import ExecutionPlan, ExecutionResult, ExecutionStatus, decode, encode
+from msgspec.structs import replace
+
 from services.executor import metrics, reasons
 from services.executor.fees import FeePolicy, TxFees, fee_bid, gas_limit_with_margin
 from services.executor.lease import KeyLease, OnceGuard
@@ -164,9 +165,10 @@ class Executor:
             try:
                 fees = await self._fees(plan, slot, data, base_fee)
             except RevertError as exc:
-                return await self._drop(base, reasons.SIMULATION_REVERT, _revert_text(exc))
+                return await self._drop(base, *await _unless_duplicate(claim, plan, reasons.SIMULATION_REVERT,
+                                                                       _revert_text(exc)))  # fmt: skip
             except SafetyError as exc:
-                return await self._drop(base, reasons.FEE_UNPROFITABLE, str(exc))
+                return await self._drop(base, *await _unless_duplicate(claim, plan, reasons.FEE_UNPROFITABLE, str(exc)))
             except RpcError as exc:
                 return await self._fail(base, reasons.SIMULATION_FAILED, str(exc))
             return await self._sign_and_send(plan, slot, data, fees, base, received_ns, claim)
@@ -248,11 +250,12 @@ class Executor:
                 refusal = await simulation
                 if refusal is None:
                     try:
-                        claimed = await claim
+                        if not await claim:
+                            refusal = (reasons.DUPLICATE, f"opportunity {plan.candidate_id} already taken")
                     except MevbotError as exc:
-                        claimed, refusal = False, (reasons.SIMULATION_FAILED, f"once-guard: {exc}")
-                    if not claimed and refusal is None:
-                        refusal = (reasons.DUPLICATE, f"opportunity {plan.candidate_id} already taken")
+                        refusal = (reasons.SIMULATION_FAILED, f"once-guard: {exc}")
+                else:
+                    refusal = await _unless_duplicate(claim, plan, *refusal)
                 if refusal is not None:
                     slot.nonces.release(nonce)
                     settled = True
@@ -346,9 +349,16 @@ class Executor:
         task.add_done_callback(self._trackers.discard)
 
     async def _track(self, plan: ExecutionPlan, slot: KeySlot, nonce: int, tx_hash: str, fees: TxFees,
-                     sent: ExecutionResult) -> ExecutionResult | None:  # fmt: skip
+                     sent: ExecutionResult, *, adopted: bool = False) -> ExecutionResult | None:  # fmt: skip
         deadline = time.monotonic() + self.config.receipt_timeout_s
+        persisted = adopted
         try:
+            if slot.lease is not None and not adopted:  # so a successor can settle it if we die
+                try:
+                    await slot.lease.add_in_flight(tx_hash, _in_flight_record(plan, sent, fees))
+                    persisted = True
+                except MevbotError as exc:
+                    log.warning("recording the in-flight transaction failed", tx_hash=tx_hash, error=str(exc))
             while True:
                 try:
                     receipt = await self.rpc.receipt(tx_hash)
@@ -361,11 +371,42 @@ class Executor:
                     break
                 await asyncio.sleep(self.config.receipt_poll_s)
             return await self._not_included(slot, nonce, fees, sent)
-        except Exception as exc:  # noqa: BLE001 - a tracker must never die silently
-            log.error("receipt tracking failed", tx_hash=tx_hash, error=str(exc), exc_info=True)
+        except Exception as exc:  # a tracker must never die silently
+            log.exception("receipt tracking failed", tx_hash=tx_hash, error=str(exc))
+            persisted = False  # keep the record: the next holder retries
             return None
         finally:
             slot.in_flight.pop(nonce, None)
+            if persisted and slot.lease is not None:
+                try:
+                    await slot.lease.remove_in_flight(tx_hash)
+                except MevbotError as exc:
+                    log.warning("clearing the in-flight record failed", tx_hash=tx_hash, error=str(exc))
+
+    async def adopt_in_flight(self, slot: KeySlot) -> int:
+        """Track the transactions a previous holder of this key sent but never settled."""
+        if slot.lease is None:
+            return 0
+        records = await slot.lease.in_flight()
+        for tx_hash, raw in records.items():
+            if tx_hash in slot.in_flight.values():
+                continue
+            try:
+                plan, sent, fees = _read_in_flight_record(raw)
+            except (ValueError, KeyError, TypeError, msgspec.DecodeError, MevbotError) as exc:
+                log.error("unreadable in-flight record dropped", tx_hash=tx_hash, error=str(exc))
+                await slot.lease.remove_in_flight(tx_hash)
+                continue
+            if sent.nonce is None:
+                continue
+            slot.in_flight[sent.nonce] = tx_hash
+            task = asyncio.create_task(self._track(plan, slot, sent.nonce, tx_hash, fees, sent, adopted=True),
+                                       name=f"adopt-{tx_hash[:10]}")  # fmt: skip
+            self._trackers.add(task)
+            task.add_done_callback(self._trackers.discard)
+        if records:
+            log.info("adopted in-flight transactions of the previous key holder", sender=slot.address, count=len(records))
+        return len(records)
 
     async def _settle(self, plan: ExecutionPlan, receipt: dict[str, Any], sent: ExecutionResult) -> ExecutionResult:
         outcome = read_receipt(receipt, loan_token=plan.loan_token, contract=self.config.contract)
@@ -433,6 +474,31 @@ class Executor:
         except MevbotError as exc:
             log.error("publishing the execution result failed", plan_id=base.plan_id, error=str(exc))
         return result
+
+
+def _in_flight_record(plan: ExecutionPlan, sent: ExecutionResult, fees: TxFees) -> bytes:
+    return msgspec.json.encode({
+        "plan": msgspec.Raw(encode(plan)), "sent": msgspec.Raw(encode(sent)),
+        "fees": [fees.gas_limit, fees.max_fee_per_gas_wei, fees.max_priority_fee_per_gas_wei],
+    })  # fmt: skip
+
+
+def _read_in_flight_record(raw: str | bytes) -> tuple[ExecutionPlan, ExecutionResult, TxFees]:
+    doc = msgspec.json.decode(raw)
+    plan = decode(msgspec.json.encode(doc["plan"]), ExecutionPlan)
+    sent = decode(msgspec.json.encode(doc["sent"]), ExecutionResult)
+    gas_limit, max_fee, priority = doc["fees"]
+    return plan, sent, TxFees(int(gas_limit), int(max_fee), int(priority))
+
+
+async def _unless_duplicate(claim: asyncio.Future[bool], plan: ExecutionPlan, reason: str, detail: str) -> tuple[str, str]:
+    """A refused plan whose opportunity another replica (or an earlier copy) took is a duplicate."""
+    try:
+        if not await claim:
+            return reasons.DUPLICATE, f"opportunity {plan.candidate_id} already taken ({reason})"
+    except MevbotError:
+        pass
+    return reason, detail
 
 
 def _revert_text(exc: RevertError) -> str:

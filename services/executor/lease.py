@@ -17,9 +17,8 @@ from __future__ import annotations
 import time
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError
-
 from mevbot.errors import CacheError
+from redis.exceptions import RedisError
 
 _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -68,6 +67,7 @@ class KeyLease:
         self.key = f"{prefix}:lease:{chain_id}:{self.address}"
         self.fence_key = f"{prefix}:fence:{chain_id}:{self.address}"
         self.floor_key = f"{prefix}:nonce:{chain_id}:{self.address}"
+        self.in_flight_key = f"{prefix}:inflight:{chain_id}:{self.address}"
         self.fence: int | None = None
         self._value: str | None = None
         self._valid_until = 0.0
@@ -137,6 +137,28 @@ class KeyLease:
         except RedisError as exc:
             raise _wrap(exc) from None
         return bool(int(ok))
+
+
+    # --- transactions sent and not yet settled (adopted by the next holder after a crash) ---------
+
+    async def add_in_flight(self, tx_hash: str, record: bytes) -> None:
+        try:
+            await self.redis.hset(self.in_flight_key, tx_hash, record)
+            await self.redis.pexpire(self.in_flight_key, max(self.floor_ttl_ms, 3_600_000))
+        except RedisError as exc:
+            raise _wrap(exc) from None
+
+    async def remove_in_flight(self, tx_hash: str) -> None:
+        try:
+            await self.redis.hdel(self.in_flight_key, tx_hash)
+        except RedisError as exc:
+            raise _wrap(exc) from None
+
+    async def in_flight(self) -> dict[str, str]:
+        try:
+            return dict(await self.redis.hgetall(self.in_flight_key))
+        except RedisError as exc:
+            raise _wrap(exc) from None
 
 
 class OnceGuard:

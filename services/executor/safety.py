@@ -9,9 +9,11 @@ expected profit).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from mevbot.messages import ExecutionPlan
+
 from services.executor import reasons
 
 
@@ -58,7 +60,7 @@ def shape_problem(plan: ExecutionPlan) -> str | None:
     token = plan.loan_token.lower()
     if hops[0].token_in.lower() != token or hops[-1].token_out.lower() != token:
         return "cycle does not start and end on the loan token"
-    for a, b in zip(hops, hops[1:]):
+    for a, b in itertools.pairwise(hops):
         if a.token_out.lower() != b.token_in.lower():
             return f"hop {a.pool} output does not feed hop {b.pool}"
     if plan.min_profit <= 0:

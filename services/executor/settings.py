@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from mevbot.config import Env, env_bool, env_choice, env_int, env_list, env_opt_str, env_str, env_wei
 from mevbot.keystore import keystore_dir
+
 from services.executor.fees import FeePolicy
 
 

@@ -113,10 +113,10 @@ def _by_kind(address: str, dex: DexConfig, token0: str, token1: str, answers: di
     try:
         if dex.kind in (PoolKind.UNISWAP_V2, PoolKind.CAMELOT_V2):
             expected = v2_pair_address(dex.create2_deployer, token0, token1, dex.init_code_hash)
-            if _word(answers.get("getReserves"), 2) is None:
-                return reject(address, "getReserves() did not answer: not a V2 pair")
             if expected.lower() != address:
                 return _not_create2(address, dex, expected)
+            if _word(answers.get("getReserves"), 2) is None:
+                return reject(address, "getReserves() did not answer: not a V2 pair")
             if dex.kind is PoolKind.CAMELOT_V2:
                 return _camelot(common, dex, extra)
             return Detection(address=address, accepted=True,

@@ -68,6 +68,7 @@ class Engine:
         self.started = asyncio.Event()
         self.current_provider: str | None = None
         self._saved: tuple[int, str] | None = None
+        self._generation = 0
         self._factories = {d.factory for d in chain.dexes}
 
     # --- start ---------------------------------------------------------------------------------
@@ -148,6 +149,14 @@ class Engine:
         """Follow the chain forever, failing over between websocket providers."""
         if not self.started.is_set():
             await self.start()
+        saver = asyncio.create_task(self._checkpoint_loop(), name="ingest-checkpoint")
+        try:
+            await self._sessions()
+        finally:
+            saver.cancel()
+            await asyncio.gather(saver, return_exceptions=True)
+
+    async def _sessions(self) -> None:
         index = 0
         while True:
             provider = self.ws_providers[index % len(self.ws_providers)]
@@ -201,7 +210,6 @@ class Engine:
                 elif note.subscription == heads_id:
                     last_head_seen = max(last_head_seen, int(note.result["number"], 16))
                     await self.on_head(note.result)
-                await self._save_checkpoint()
 
     # --- live ----------------------------------------------------------------------------------
 
@@ -215,7 +223,7 @@ class Engine:
         ledger = self.ledger
         if raw.get("removed"):
             if ledger.hash_of(number) == block_hash or (ledger.open and ledger.open.hash == block_hash):
-                await self.reconcile()
+                await self.reconcile()  # the node says a block we published is gone
             return
         place = ledger.place(number, block_hash)
         if place is Place.OPEN:
@@ -224,7 +232,12 @@ class Engine:
             self.future[number].append((raw, received_ns))
             stats.LOGS.labels("buffered").inc()
         elif place is Place.FORK:
-            await self.reconcile()
+            if await self.fork_signal(number, block_hash):
+                place = ledger.place(number, block_hash)
+                if place is Place.OPEN:
+                    await self.handle_log(raw, received_ns)
+                elif place is Place.FUTURE:
+                    self.future[number].append((raw, received_ns))
         else:
             stats.LOGS.labels("duplicate").inc()
 
@@ -375,10 +388,21 @@ class Engine:
 
     # --- reorgs --------------------------------------------------------------------------------
 
+    async def fork_signal(self, number: int, block_hash: str) -> bool:
+        """A log contradicts our chain: reconcile when it is canonical; False for a dead fork's log."""
+        header = await self.rpc.call("eth_getBlockByNumber", [hex(number), False])
+        if header is None or header["hash"].lower() != block_hash:
+            stats.LOGS.labels("stale_fork").inc()
+            return False
+        await self.reconcile()
+        return True
+
     async def reconcile(self) -> None:
         """Find the newest block we completed that is still canonical; reverse everything above it."""
         ledger = self.ledger
         numbers = sorted(ledger.completed, reverse=True)
+        if ledger.open is not None:
+            numbers.insert(0, ledger.open.number)
         canonical: dict[int, str] = {}
         ancestor = None
         for i in range(0, len(numbers), 32):
@@ -396,7 +420,10 @@ class Engine:
             record = ledger.completed[ancestor]
             record.hash = canonical.get(ancestor, record.hash)
         depth = ledger.last.number - ancestor
+        if depth == 0 and (ledger.open is None or canonical.get(ledger.open.number) == ledger.open.hash):
+            return  # our chain is canonical: nothing to undo
         reversals = ledger.rollback_to(ancestor)
+        self._generation += 1
         stats.REORGS.inc()
         self.log.warning("reorg: rolled back", ancestor=ancestor, depth=depth, reversals=len(reversals))
         self.future.clear()
@@ -410,19 +437,30 @@ class Engine:
 
     # --- checkpoint ----------------------------------------------------------------------------
 
+    async def _checkpoint_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.cfg.checkpoint_interval_ms / 1000)
+            try:
+                await self._save_checkpoint()
+            except MevbotError as exc:
+                self.log.warning("checkpoint not saved (will retry)", error=str(exc))
+
     async def _save_checkpoint(self, *, force: bool = False) -> None:
-        """Persist the last complete block once everything up to it is acked (rate-limited)."""
+        """Persist the last complete block once everything up to it is acked.
+
+        A reorg during the flush changes the generation: that save is skipped, never writing a
+        block that was just rolled back.
+        """
         if self.checkpoints is None or self.ledger is None:
             return
         last = self.ledger.last
         current = (last.number, last.hash)
-        if current == self._saved:
+        if current == self._saved and not force:
             return
-        now = time.monotonic()
-        if not force and now - getattr(self, "_saved_at", 0.0) < self.cfg.checkpoint_interval_ms / 1000:
-            return
-        self._saved_at = now
+        generation = self._generation
         await self.publisher.flush()
+        if generation != self._generation:
+            return
         await self.checkpoints.save(*current)
         self._saved = current
 

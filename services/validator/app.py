@@ -23,6 +23,7 @@ from mevbot.errors import ConfigError
 from mevbot.gas.oracle import GasOracle
 from mevbot.market import MarketStore
 from mevbot.runtime import Service, ServiceContext
+
 from services.validator.chain import ChainAccess
 from services.validator.config import load_validator_config
 from services.validator.market_view import MarketView
@@ -49,8 +50,7 @@ class ValidatorService(Service):
             raise ConfigError(key, "is required to simulate the executor's transaction (or set VALIDATOR_SIMULATE=false)")
         self.rpc = RpcClient(ctx.settings.providers.http[0].endpoint, timeout_s=10.0)
         chain = ChainAccess(self.rpc, executor=cfg.executor_contract, sender=cfg.sender,
-                            oracle=GasOracle(self.rpc, cfg.l1_fallback), v2_exact_out=cfg.v2_exact_out,
-                            flash_balance_ttl_s=cfg.flash_balance_ttl_s)
+                            oracle=GasOracle(self.rpc, cfg.l1_fallback), v2_exact_out=cfg.v2_exact_out)
         view = None
         if env_bool("VALIDATOR_MARKET_MIRROR", True, env=self.env):
             self.store = MarketStore()

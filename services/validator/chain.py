@@ -16,16 +16,15 @@ from pathlib import Path
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_utils.crypto import keccak
-
 from mevbot.chain.arb_calldata import decode_arb_error, decode_arb_result, encode_plan
 from mevbot.chain.artifacts import load_artifact
 from mevbot.chain.rpc import RevertError, RpcClient
-from mevbot.errors import RpcError
 from mevbot.chainconfig import FlashLoanSource
-from mevbot.errors import MevbotError
+from mevbot.errors import MevbotError, RpcError
 from mevbot.gas.l1 import L1Quote
 from mevbot.gas.oracle import GasOracle
 from mevbot.messages import ExecutionPlan, FlashSourceKind
+
 from services.validator.core import SimulationOutcome
 from services.validator.flash import FlashOption
 

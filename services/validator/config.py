@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 
-from mevbot.config import Settings, env_bool, env_choice, env_int, env_list, env_opt_str, env_wei
+from mevbot.config import Settings, env_bool, env_choice, env_int, env_list, env_opt_str, env_str, env_wei
 from mevbot.errors import ConfigError
 from mevbot.gas.l1 import DEFAULT_FALLBACK_WEI_PER_BYTE, DEFAULT_TX_OVERHEAD_BYTES, L1Fallback
+
 from services.validator.core import CoreSettings
 from services.validator.profiles import PPM_PER_BPS, PROFILES, ImpactProfile, RiskCategory, categories_up_to
 
@@ -28,7 +30,6 @@ class ValidatorConfig:
     sender: str | None  # the executor's signing address (the transaction's `from`)
     simulate: bool
     v2_exact_out: bool  # encode V2 hops with exact outputs (must match the executor's encoding)
-    flash_balance_ttl_s: float
     v3_flash_lenders: int  # how many Uniswap V3 pools of the loan token to consider as lenders (0: none)
 
 
@@ -46,8 +47,25 @@ def _addr(key: str, env: Env | None) -> str | None:
     return value
 
 
-def _bps(key: str, default_ppm: int, env: Env | None) -> int:
-    return env_int(key, default_ppm // PPM_PER_BPS, min_value=0, max_value=10_000, env=env) * PPM_PER_BPS
+def _executor_identity(env: Env | None) -> tuple[str | None, str | None]:
+    """The executor's contract and signing address, as the executor finds them: the contract from
+    ``EXECUTOR_CONTRACT_ADDRESS`` or the record ``mevbot deploy-executor`` wrote
+    (``EXECUTOR_CONTRACT_FILE``); the sender from ``EXECUTOR_SENDER_ADDRESS``, else the first of
+    ``EXECUTOR_KEYS``, else a key the record allows (every allowed key simulates identically)."""
+    contract = _addr("EXECUTOR_CONTRACT_ADDRESS", env)
+    sender = _addr("EXECUTOR_SENDER_ADDRESS", env)
+    keys = env_list("EXECUTOR_KEYS", env=env)
+    if sender is None and keys:
+        sender = keys[0].lower()
+    if contract is None or sender is None:
+        path = Path(env_str("EXECUTOR_CONTRACT_FILE", "~/.mevbot/executor_contract.json", env=env)).expanduser()
+        if path.is_file():
+            from mevbot.commands.deploy_executor import ContractRecord
+
+            record = ContractRecord.read(path)
+            contract = contract or record.address.lower()
+            sender = sender or (record.allowed[0] if record.allowed else record.owner).lower()
+    return contract, sender
 
 
 def load_profile(settings: Settings, env: Env | None = None) -> ImpactProfile:
@@ -65,8 +83,11 @@ def load_profile(settings: Settings, env: Env | None = None) -> ImpactProfile:
             ) from None
     profile = replace(
         base,
-        max_hop_impact_ppm=_bps("VALIDATOR_MAX_HOP_IMPACT_BPS", base.max_hop_impact_ppm, env),
-        max_path_impact_ppm=_bps("VALIDATOR_MAX_PATH_IMPACT_BPS", base.max_path_impact_ppm, env),
+        max_hop_impact_ppm=PPM_PER_BPS * env_int(
+            "VALIDATOR_MAX_HOP_IMPACT_BPS", base.max_hop_impact_ppm // PPM_PER_BPS, min_value=0, max_value=10_000, env=env),
+        max_path_impact_ppm=PPM_PER_BPS * env_int(
+            "VALIDATOR_MAX_PATH_IMPACT_BPS", base.max_path_impact_ppm // PPM_PER_BPS, min_value=0, max_value=10_000,
+            env=env),
         max_ticks_crossed=env_int("VALIDATOR_MAX_TICKS_CROSSED", base.max_ticks_crossed, min_value=0, env=env),
         min_net_profit_wei=env_wei("VALIDATOR_MIN_NET_PROFIT_WEI", base.min_net_profit_wei, env=env),
         max_position_wei=env_wei("VALIDATOR_MAX_POSITION_WEI", base.max_position_wei, min_value=1, env=env),
@@ -91,7 +112,8 @@ def load_validator_config(settings: Settings, native_token: str, env: Env | None
         hop_slippage_bps=env_int("VALIDATOR_HOP_SLIPPAGE_BPS", 0, min_value=0, max_value=10_000, env=env),
         base_fee_multiplier=env_int("VALIDATOR_BASE_FEE_MULTIPLIER", 2, min_value=1, env=env),
         priority_fee_floor_wei=env_wei("VALIDATOR_PRIORITY_FEE_WEI", 0, env=env),
-        priority_fee_share_bps=env_int("VALIDATOR_PRIORITY_FEE_SHARE_BPS", 0, min_value=0, max_value=10_000, env=env),
+        # the executor's default tip policy (EXECUTOR_PRIORITY_SHARE_BPS): priced in, never a surprise
+        priority_fee_share_bps=env_int("VALIDATOR_PRIORITY_FEE_SHARE_BPS", 1_000, min_value=0, max_value=10_000, env=env),
         prescreen_gas_base=env_int("VALIDATOR_PRESCREEN_GAS_BASE", 100_000, min_value=0, env=env),
         prescreen_gas_per_hop=env_int("VALIDATOR_PRESCREEN_GAS_PER_HOP", 70_000, min_value=0, env=env),
         max_parts=env_int("VALIDATOR_MAX_SPLIT_PARTS", 3, min_value=1, max_value=8, env=env),
@@ -99,16 +121,16 @@ def load_validator_config(settings: Settings, native_token: str, env: Env | None
         allowed_tokens=_tokens("VALIDATOR_TOKEN_ALLOWLIST", env),
         denied_tokens=_tokens("VALIDATOR_TOKEN_DENYLIST", env) or frozenset(),
     )
+    contract, sender = _executor_identity(env)
     return ValidatorConfig(
         core=core,
         l1_fallback=L1Fallback(
             wei_per_byte=env_wei("GAS_L1_FALLBACK_WEI_PER_BYTE", DEFAULT_FALLBACK_WEI_PER_BYTE, env=env),
             tx_overhead_bytes=env_int("GAS_L1_TX_OVERHEAD_BYTES", DEFAULT_TX_OVERHEAD_BYTES, min_value=0, env=env),
         ),
-        executor_contract=_addr("EXECUTOR_CONTRACT_ADDRESS", env),
-        sender=_addr("EXECUTOR_SENDER_ADDRESS", env),
+        executor_contract=contract,
+        sender=sender,
         simulate=env_bool("VALIDATOR_SIMULATE", True, env=env),
         v2_exact_out=env_bool("VALIDATOR_V2_EXACT_OUT", True, env=env),
-        flash_balance_ttl_s=float(env_int("VALIDATOR_FLASH_BALANCE_TTL_MS", 0, min_value=0, env=env)) / 1000.0,
         v3_flash_lenders=env_int("VALIDATOR_V3_FLASH_LENDERS", 2, min_value=0, max_value=16, env=env),
     )

@@ -20,15 +20,25 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-
-import msgspec
+from itertools import pairwise
 from typing import Protocol
 
+import msgspec
 from mevbot.amm.base import PoolState
 from mevbot.errors import ValidationError
 from mevbot.gas.l1 import L1Quote
 from mevbot.gas.model import fee_bid, gas_cost, gas_limit_with_margin, priority_fee_for_share
-from mevbot.messages import Candidate, CostBreakdown, ExecutionPlan, FlashSource, Hop, PlanHop, Rejection
+from mevbot.messages import (
+    Candidate,
+    CostBreakdown,
+    ExecutionPlan,
+    FlashSource,
+    Hop,
+    PlanHop,
+    PoolKind,
+    Rejection,
+)
+
 from services.validator import reasons
 from services.validator.costs import NativeRate, net_profit
 from services.validator.flash import FlashOption, choose_flash_source
@@ -75,6 +85,7 @@ class Context:
     l1_estimate: L1Quote  # for the pre-screen (the final cost uses the quote of the exact calldata)
     fee_on_transfer: Callable[[str], bool] = lambda token: False
     pools: PoolLookup | None = None
+    gas_estimate: Callable[[int], int] | None = None  # hops -> L2 gas (learned from simulations)
 
 
 @dataclass(frozen=True)
@@ -135,7 +146,7 @@ def check_form(c: Candidate) -> str | None:
         return "cycle does not start and end in the start token"
     if hops[0].amount_in != c.amount_in or hops[-1].amount_out != c.amount_out or c.amount_in <= 0:
         return "amounts do not match the hops"
-    for a, b in zip(hops, hops[1:]):
+    for a, b in pairwise(hops):
         if a.token_out != b.token_in or a.amount_out != b.amount_in:
             return f"hop {a.pool} does not chain into {b.pool}"
     if c.gross_profit != c.amount_out - c.amount_in:
@@ -215,17 +226,15 @@ def _plan_hops(parts_hops: Sequence[Hop] | Part, c: Candidate, slippage_bps: int
 
     if isinstance(parts_hops, Part):
         part = parts_hops
-        by_pool = {h.pool: h for h in c.hops}
         out = []
         token = c.start_token
         for i, (pool, zfo) in enumerate(zip(part.pools, part.directions)):
-            ref = by_pool.get(pool)
-            token_out = ref.token_out if ref is not None else _other_token(c, token, i)
+            # a parallel pool trades the same pair as the hop it replaces, maybe as another kind
+            token_out = c.hops[i].token_out
             out.append(PlanHop(
-                pool=pool, kind=ref.kind if ref is not None else c.hops[i].kind, token_in=token,
-                token_out=token_out, zero_for_one=zfo, amount_in=part.amounts[i],
-                amount_out=part.amounts[i + 1], min_amount_out=min_out(part.amounts[i + 1]),
-                fee_pips=ref.fee_pips if ref is not None else 0,
+                pool=pool, kind=PoolKind(part.kinds[i]), token_in=token, token_out=token_out, zero_for_one=zfo,
+                amount_in=part.amounts[i], amount_out=part.amounts[i + 1],
+                min_amount_out=min_out(part.amounts[i + 1]), fee_pips=part.fees_pips[i],
             ))
             token = token_out
         return tuple(out)
@@ -236,10 +245,6 @@ def _plan_hops(parts_hops: Sequence[Hop] | Part, c: Candidate, slippage_bps: int
         )
         for h in parts_hops
     )
-
-
-def _other_token(c: Candidate, token_in: str, index: int) -> str:
-    return c.hops[index].token_out  # a parallel pool trades the same pair as the hop it replaces
 
 
 def screen(c: Candidate, s: CoreSettings, ctx: Context) -> Screened:
@@ -275,7 +280,7 @@ def screen(c: Candidate, s: CoreSettings, ctx: Context) -> Screened:
             flash = choose_flash_source(ctx.flash_options, c.start_token, amount_in, [h.pool for h in c.hops])
         except ValidationError:
             return 1 << 255  # nobody lends this much: never worth it
-        gas = gas_cost(_prescreen_gas(s, len(c.hops)), ctx.l1_estimate, ctx.base_fee_wei, s.priority_fee_floor_wei)
+        gas = gas_cost(_prescreen_gas(s, ctx, len(c.hops)), ctx.l1_estimate, ctx.base_fee_wei, s.priority_fee_floor_wei)
         return flash.fee + rate.wei_to_token_ceil(gas.total_wei)
 
     if not over_impact and not over_position:
@@ -315,11 +320,15 @@ def screen(c: Candidate, s: CoreSettings, ctx: Context) -> Screened:
         try:
             flash = choose_flash_source(ctx.flash_options, c.start_token, amount_in, [h.pool for h in hops])
         except ValidationError as exc:
+            if drafts:
+                break
             return Screened(rejection=reject(c, reasons.NO_FLASH_SOURCE, str(exc)))
-        gas = gas_cost(_prescreen_gas(s, len(hops)), ctx.l1_estimate, ctx.base_fee_wei, s.priority_fee_floor_wei)
+        gas = gas_cost(_prescreen_gas(s, ctx, len(hops)), ctx.l1_estimate, ctx.base_fee_wei, s.priority_fee_floor_wei)
         gross = hops[-1].amount_out - amount_in
         pre = net_profit(gross, flash.fee, gas, rate)
         if pre.net_profit_wei < profile.min_net_profit_wei:
+            if drafts:
+                break  # a later part of a split that does not pay: keep the parts before it
             return Screened(rejection=reject(
                 c, reasons.BELOW_MIN_PROFIT,
                 f"part {index}: estimated net {pre.net_profit_wei} wei < {profile.min_net_profit_wei} wei "
@@ -329,7 +338,9 @@ def screen(c: Candidate, s: CoreSettings, ctx: Context) -> Screened:
     return Screened(drafts=drafts)
 
 
-def _prescreen_gas(s: CoreSettings, n_hops: int) -> int:
+def _prescreen_gas(s: CoreSettings, ctx: Context, n_hops: int) -> int:
+    if ctx.gas_estimate is not None:
+        return ctx.gas_estimate(n_hops)
     return s.prescreen_gas_base + s.prescreen_gas_per_hop * n_hops
 
 

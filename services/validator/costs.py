@@ -50,7 +50,7 @@ class NativeRate:
     token_amount: int
     native_wei: int
 
-    IDENTITY: "NativeRate" = None  # type: ignore[assignment]  # set below
+    IDENTITY: NativeRate = None  # type: ignore[assignment]  # set below
 
     def __post_init__(self) -> None:
         if self.token_amount <= 0 or self.native_wei <= 0:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from mevbot.errors import ValidationError
 from mevbot.messages import FlashSource, FlashSourceKind
+
 from services.validator.costs import aave_flash_premium, balancer_flash_fee, uniswap_v3_flash_fee
 
 FLASH_PREFERENCE = (FlashSourceKind.BALANCER_V2, FlashSourceKind.AAVE_V3, FlashSourceKind.UNISWAP_V3)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from mevbot.amm.base import PoolState
 from mevbot.market import MarketStore, NativePricer
 from mevbot.messages import Candidate
+
 from services.validator.costs import NativeRate
 
 
@@ -44,7 +45,7 @@ class MarketView:
     def v3_lenders(self, token: str, exclude: set[str], limit: int = 2) -> list[str]:
         """Ready Uniswap V3 pools holding ``token`` that are not hops, lowest fee first."""
         found = []
-        for neighbour, pools in self.store.graph.neighbours(token).items():
+        for pools in self.store.graph.neighbours(token).values():
             for address in pools:
                 if address in exclude:
                     continue

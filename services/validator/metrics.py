@@ -1,8 +1,7 @@
 """The validator's own metrics (``mev_validator_`` prefix); shared ones live in ``mevbot.metrics``."""
 
-from prometheus_client import Counter, Histogram
-
 from mevbot.metrics import LATENCY_BUCKETS_S
+from prometheus_client import Counter, Histogram
 
 REJECTIONS = Counter("mev_validator_rejections", "Candidates rejected, by reason code", ["reason"])
 PLANS = Counter("mev_validator_plans", "Execution plans approved, by profile and risk category", ["profile", "risk"])

@@ -10,15 +10,15 @@ simulation's cost).
 from __future__ import annotations
 
 import time
-
-import msgspec
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import msgspec
 from mevbot.chainconfig import FlashLoanSource
 from mevbot.errors import MevbotError
 from mevbot.gas.l1 import L1Quote, l1_from_fallback
 from mevbot.messages import Candidate, ExecutionPlan, Rejection
+
 from services.validator import metrics as vm
 from services.validator import reasons
 from services.validator.chain import ChainAccess
@@ -34,7 +34,6 @@ from services.validator.core import (
 )
 from services.validator.costs import NativeRate
 from services.validator.market_view import MarketView
-
 
 _GAS_RETRY_CAP = 8_000_000
 
@@ -96,7 +95,14 @@ class Validator:
                                                           base_fee, self._l1_estimate.source)
         return Context(head_block=head, base_fee_wei=base_fee, native_rate=self._native_rate(c),
                        flash_options=options, l1_estimate=self._l1_estimate, fee_on_transfer=self._fot(c),
-                       pools=self.market)
+                       pools=self.market, gas_estimate=self.gas_estimate)
+
+    def gas_estimate(self, n_hops: int) -> int:
+        """L2 gas of an ``n_hops`` plan: the least a simulation of that size used lately (any lender),
+        else the configured pre-screen figure."""
+        seen = [gas for (hops, _), gas in self._gas_seen.items() if hops == n_hops]
+        core = self.cfg.core
+        return min(seen) if seen else core.prescreen_gas_base + core.prescreen_gas_per_hop * n_hops
 
     # --- validation -----------------------------------------------------------------------------------
 
@@ -145,8 +151,8 @@ class Validator:
         costs. The parts that settle, in order up to the first that does not, are approved."""
         core = self.cfg.core
         first = plans[0]
-        ids = dict(chain_id=first.chain_id, candidate_id=first.candidate_id, cycle_id=first.cycle_id,
-                   block_number=first.block_number)
+        ids = {"chain_id": first.chain_id, "candidate_id": first.candidate_id, "cycle_id": first.cycle_id,
+               "block_number": first.block_number}
         priced: list[ExecutionPlan] = []
         for plan in plans:
             shape = (len(plan.hops), plan.flash_source.kind)
@@ -171,9 +177,9 @@ class Validator:
                 self._l1_estimate = l1
                 if sim.success:
                     self._gas_seen[(len(plan.hops), plan.flash_source.kind)] = sim.gas_used
-                elif not sim.decoded and plan.gas_limit < _GAS_RETRY_CAP:
-                    # a revert without reason is how running out of gas looks (in a sub-call, the 63/64
-                    # rule leaves the outer frame gas to revert): try again with twice the gas
+                elif not sim.decoded and sim.gas_used * 64 >= plan.gas_limit * 56 and plan.gas_limit < _GAS_RETRY_CAP:
+                    # out of gas: no reason and (nearly) all the gas used; a sub-call that runs out
+                    # leaves each outer frame 1/64 to revert with (nested lenders: >= 7/8 used). Twice the gas
                     # this part and every later one (simulated on a state without it) get twice the gas
                     settled_all += [msgspec.structs.replace(p, gas_limit=p.gas_limit * 2)
                                     for p in priced[len(settled_all):]]

@@ -1,7 +1,7 @@
 """Price-impact profiles and risk categories (pure).
 
-Impact is measured in ppm (parts per million, 1 bps = 100 ppm) as the move of the marginal price
-a hop causes (see :mod:`services.validator.impact`). A trade's *risk category* is the category of
+Impact is measured in ppm (parts per million, 1 bps = 100 ppm): how much worse a hop's execution
+price is than the pool's mid price before it, fee excluded (see :mod:`services.validator.impact`). A trade's *risk category* is the category of
 its worst hop. A profile is a set of thresholds plus the categories it accepts; the operator picks
 one with ``VALIDATOR_PROFILE`` and may override any threshold (``services.validator.config``).
 
@@ -72,7 +72,7 @@ class ImpactProfile:
     def accepts(self, category: RiskCategory) -> bool:
         return category in self.accepted
 
-    def with_global_limits(self, min_profit_threshold_wei: int, max_position_size_wei: int) -> "ImpactProfile":
+    def with_global_limits(self, min_profit_threshold_wei: int, max_position_size_wei: int) -> ImpactProfile:
         """The runbook's global limits tighten the profile: the stricter of each pair applies."""
         return replace(
             self,
@@ -118,7 +118,10 @@ def _fmt_ppm(ppm: int) -> str:
 
 
 def _fmt_wei(wei: int) -> str:
-    return f"{wei / WEI_PER_ETH:g} ETH"
+    from decimal import Decimal
+
+    text = format(Decimal(wei) / Decimal(WEI_PER_ETH), "f")
+    return f"{text.rstrip('0').rstrip('.') if '.' in text else text} ETH"
 
 
 def profile_table(profiles: dict[str, ImpactProfile] | None = None) -> str:
@@ -130,7 +133,7 @@ def profile_table(profiles: dict[str, ImpactProfile] | None = None) -> str:
         "|---|---|" + "---|" * len(names),
     ]
 
-    def row(label: str, env: str, fmt) -> None:  # noqa: ANN001
+    def row(label: str, env: str, fmt) -> None:
         rows.append(f"| {label} | `{env}` | " + " | ".join(fmt(profiles[n]) for n in names) + " |")
 
     row("max price impact per hop", "VALIDATOR_MAX_HOP_IMPACT_BPS", lambda p: _fmt_ppm(p.max_hop_impact_ppm))
@@ -144,3 +147,42 @@ def profile_table(profiles: dict[str, ImpactProfile] | None = None) -> str:
         lambda p: ", ".join(c.value.capitalize() for c in _ORDER if c in p.accepted),
     )
     return "\n".join(rows)
+
+
+def category_table(bounds_ppm: tuple[int, ...] = DEFAULT_CATEGORY_BOUNDS_PPM) -> str:
+    """Markdown table of the risk categories and their impact ranges."""
+    rows = ["| category | price impact of the worst hop |", "|---|---|"]
+    lo = 0
+    for category, hi in zip(_ORDER, bounds_ppm):
+        rows.append(f"| {category.value.capitalize()} | {lo / PPM_PER_BPS:g} bps <= impact < {hi / PPM_PER_BPS:g} bps |")
+        lo = hi
+    rows.append(f"| {RiskCategory.EXTREME.value.capitalize()} | impact >= {lo / PPM_PER_BPS:g} bps |")
+    return "\n".join(rows)
+
+
+def profiles_doc() -> str:
+    """``docs/validator_profiles.md`` (a test keeps the file equal to this)."""
+    return f"""# Validator price-impact profiles
+
+`VALIDATOR_PROFILE` selects one profile (default: `default`). Every threshold can be overridden on
+its own with the variable in the second column. The runbook's global limits apply on top:
+the effective minimum net profit is the larger of the profile's and `MIN_PROFIT_THRESHOLD`, the
+effective maximum position the smaller of the profile's and `MAX_POSITION_SIZE` (both in wei).
+
+Price impact is how much worse a hop's execution price is than the pool's mid price before the
+trade, fee excluded (`1 - amount_out / (amount_in_after_fee * mid)`, integer ppm rounded up; on a
+constant-product pool `in / (reserve_in + in)`); the path's impact compounds the hops. A trade's risk category is the category of its worst hop. Thresholds are inclusive: a trade
+exactly at a limit passes, one unit (1 ppm, 1 tick, 1 wei) over it does not.
+
+{profile_table()}
+
+{category_table()}
+
+When a candidate breaks a limit (impact, ticks, category or position), the validator does not
+simply drop it: it sizes it down to the most profitable input that respects every limit, or splits
+it into parts routed through parallel pools of the same pair (for example WETH/USDC at the 500 and
+3000 fee tiers), each part paying its own flash fee and gas and earning at least the minimum net
+profit; the split is preferred only when the parts together earn more than the single path.
+Net profit = gross - flash-loan fee of the chosen lender - gas (L2 at base fee + priority bid, plus
+Arbitrum's L1 data component), converted into the profit token at live pool prices, exact in wei.
+"""

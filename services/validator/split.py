@@ -10,7 +10,8 @@ When a candidate's size breaks an impact or tick limit, or the maximum position,
   previous parts, keeps the one with the best *net* profit (each part pays its own flash fee and
   gas, given by ``part_cost``), applies its swaps, and repeats up to ``max_parts``. Impacts are
   measured against the pools' state before the first part, so the parts together stay within the
-  limits, not just each part alone.
+  limits, not just each part alone (a later part's execution price is compared with the mid
+  before the first part).
 
 The split is recommended only when its total net profit beats the single downsized path.
 """
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from mevbot.amm.base import PoolState
 from mevbot.amm.cycle import optimize_cycle
 from mevbot.errors import AmmError
+
 from services.validator.impact import PPM, path_impact_ppm, pool_impact_ppm
 
 PathHop = tuple[PoolState, bool]  # (pool, zero_for_one)
@@ -44,6 +46,8 @@ class Part:
     hop_impacts_ppm: tuple[int, ...]  # cumulative, against the state before the first part
     ticks_crossed: tuple[int, ...]
     cost: int  # flash fee + gas, start-token units
+    kinds: tuple[str, ...] = ()  # each pool's ``PoolState.kind`` (a parallel pool may be another kind)
+    fees_pips: tuple[int, ...] = ()
 
     @property
     def amount_in(self) -> int:
@@ -102,7 +106,7 @@ class _Book:
             a = result.amount_out
             amounts.append(a)
             crossed = self.ticks[addr] + getattr(result, "ticks_crossed", 0)
-            impact = pool_impact_ppm(self.original[addr], state, zfo)
+            impact = pool_impact_ppm(self.original[addr], zfo, amounts[-2], a)
             if impact > limits.max_hop_impact_ppm or crossed > limits.max_ticks_crossed:
                 return None
             impacts.append(impact)
@@ -156,6 +160,8 @@ def _best_part(book: _Book, path: Sequence[PathHop], limits: Limits,
         hop_impacts_ppm=tuple(impacts),
         ticks_crossed=tuple(ticks),
         cost=part_cost(amounts[0]),
+        kinds=tuple(p.kind for p, _ in path),
+        fees_pips=tuple(getattr(p, "fee_pips", 0) for p, _ in path),
     )
 
 

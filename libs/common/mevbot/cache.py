@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable
+from typing import ClassVar
 
 import redis.asyncio as aioredis
 import redis.exceptions
@@ -48,6 +49,9 @@ class LRU:
 
 
 class Cache:
+    # Process-wide hits/misses per cache name: the exported rate covers every instance.
+    _totals: ClassVar[dict[str, list[int]]] = {}
+
     def __init__(
         self,
         url: str,
@@ -76,11 +80,14 @@ class Cache:
         metrics.CACHE_REQUESTS.labels(self.name, layer, "hit" if hit else "miss").inc()
 
     def _record(self, hit: bool) -> None:
+        totals = self._totals.setdefault(self.name, [0, 0])
         if hit:
             self.hits += 1
+            totals[0] += 1
         else:
             self.misses += 1
-        metrics.CACHE_HIT_RATE.labels(self.name).set(self.hit_rate)
+            totals[1] += 1
+        metrics.CACHE_HIT_RATE.labels(self.name).set(totals[0] / (totals[0] + totals[1]))
 
     async def ping(self) -> bool:
         """True when Redis answers (readiness check); never raises."""

@@ -59,14 +59,15 @@ def scan_source(text: str, filename: str, found: dict[str, KeyUse]) -> None:
         default = ""
         if isinstance(node, ast.Call):
             name = _call_name(node)
-            if name in READERS or name in ("os.environ.get", "os.getenv"):
-                if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
-                    key, reader, default = node.args[0].value, name or "", _default(node, name)
+            first = node.args[0] if node.args else None
+            if (name in READERS or name in ("os.environ.get", "os.getenv")) and isinstance(first, ast.Constant) \
+                    and isinstance(first.value, str):
+                key, reader, default = first.value, name or "", _default(node, name)
         elif isinstance(node, ast.Subscript):
             value = node.value
-            if isinstance(value, ast.Attribute) and value.attr == "environ":
-                if isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
-                    key, reader = node.slice.value, "os.environ[]"
+            if isinstance(value, ast.Attribute) and value.attr == "environ" and isinstance(node.slice, ast.Constant) \
+                    and isinstance(node.slice.value, str):
+                key, reader = node.slice.value, "os.environ[]"
         if key and key.isupper():
             use = found.setdefault(key, KeyUse(key))
             use.readers.add(reader)

@@ -57,7 +57,7 @@ class Health:
             if inspect.isawaitable(result):
                 result = await asyncio.wait_for(result, timeout=CHECK_TIMEOUT_S)
             return "ok" if result else "fail"
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return "timeout"
         except Exception as exc:  # noqa: BLE001 - a failing check is a "not ready", not a crash
             return f"error: {type(exc).__name__}"

@@ -19,11 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from coincurve import PrivateKey
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from mevbot.config import Secret, env_str
 from mevbot.errors import KeystoreError
+from mevbot.txsign import sign_eip1559, tx_from_dict
 
 KEYSTORE_DIR_KEY = "MEV_BOT_KEYSTORE_DIR"
 DEFAULT_KEYSTORE_DIR = "~/.mevbot/keystore"
@@ -48,15 +50,22 @@ def _password(password: Secret | str | None) -> str:
 class Signer:
     """A decrypted private key that signs transactions. Shows only its address, never the key."""
 
-    __slots__ = ("_account", "address")
+    __slots__ = ("_account", "_fast", "address")
 
     def __init__(self, account: LocalAccount) -> None:
         self._account = account
+        self._fast = PrivateKey(bytes(account.key))
         self.address: str = account.address.lower()
 
     def sign_transaction(self, tx: dict[str, Any]) -> tuple[bytes, str]:
-        """Sign an EIP-1559 transaction dict; returns ``(raw_tx_bytes, tx_hash_hex)``."""
+        """Sign a transaction dict (eth-account's shape); returns ``(raw_tx_bytes, tx_hash_hex)``.
+
+        Type-2 transactions take the fast path (:mod:`mevbot.txsign`, same bytes), others
+        eth-account's general one."""
         try:
+            if tx.get("type") == 2 and not tx.get("accessList"):
+                raw, tx_hash = sign_eip1559(self._fast, tx_from_dict(tx))
+                return raw, "0x" + tx_hash.hex()
             signed = self._account.sign_transaction(tx)
         except Exception as exc:  # noqa: BLE001 - re-raised without the library's text (may echo fields)
             raise KeystoreError(f"signing failed for {self.address}: {type(exc).__name__}") from None

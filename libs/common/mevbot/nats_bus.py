@@ -114,6 +114,8 @@ class NatsBus:
         self._publish_errors: list[str] = []
         self._watchdog: asyncio.Task[None] | None = None
         self._streams_ready = False
+        self._counters: dict[tuple[str, str], Any] = {}
+        self._stream_of: dict[str, bool] = {}
 
     # --- naming --------------------------------------------------------------------------------
 
@@ -149,6 +151,7 @@ class NatsBus:
                     reconnected_cb=self._on_reconnected,
                     error_cb=self._on_error,
                     closed_cb=self._on_closed,
+                    skip_subject_validation=True,  # subjects come from mevbot.subjects, not users
                 )
                 break
             except (nats.errors.NoServersError, *_RETRYABLE) as exc:
@@ -179,6 +182,9 @@ class NatsBus:
         self._connected.set()
         metrics.BUS_CONNECTED.labels(self.service).set(1)
         self._resend_pending()
+        for sub in self._subs:
+            if isinstance(sub, _PullSubscription):
+                sub.reset()
 
     async def _reensure_streams(self) -> None:
         try:
@@ -240,13 +246,26 @@ class NatsBus:
 
     # --- publish -----------------------------------------------------------------------------------
 
+    def _count(self, subject: str, outcome: str) -> None:
+        counter = self._counters.get((subject, outcome))
+        if counter is None:
+            counter = self._counters[(subject, outcome)] = metrics.MESSAGES.labels(self.service, subject, outcome)
+        counter.inc()
+
+    def _stored(self, subject: str) -> bool:
+        """Is ``subject`` captured by a JetStream stream (cached: the table is static)?"""
+        stored = self._stream_of.get(subject)
+        if stored is None:
+            stored = self._stream_of[subject] = stream_for(subject) is not None
+        return stored
+
     def _msg_id(self) -> str:
         return f"{self._id_prefix}-{next(self._ids)}"
 
     async def publish(self, subject: str, message: m.Message) -> None:
         """Publish; on a stream subject, return once the stream stored it (retrying through outages)."""
         data = m.encode(message)
-        if stream_for(subject) is None:
+        if not self._stored(subject):
             await self._core(subject, data)
             return
         headers = {"Nats-Msg-Id": self._msg_id()}
@@ -258,10 +277,10 @@ class NatsBus:
                 reply = await self.nc.request(wire_subject, data, timeout=self.ack_timeout_s, headers=headers)
                 error = _ack_error(reply)
                 if error is None:
-                    metrics.MESSAGES.labels(self.service, subject, "published").inc()
+                    self._count(subject, "published")
                     return
                 if not error[1]:
-                    metrics.MESSAGES.labels(self.service, subject, "publish_failed").inc()
+                    self._count(subject, "publish_failed")
                     raise BusError(f"JetStream refused {subject}: {error[0]}")
             except _RETRYABLE as exc:
                 log.debug("jetstream publish retry", subject=subject, error=type(exc).__name__)
@@ -271,7 +290,7 @@ class NatsBus:
     async def publish_async(self, subject: str, message: m.Message) -> None:
         """Fast path: write now, collect the ack later (bounded in flight); see :meth:`flush`."""
         data = m.encode(message)
-        if stream_for(subject) is None:
+        if not self._stored(subject):
             await self._core(subject, data)
             return
         await self._in_flight.acquire()
@@ -279,7 +298,7 @@ class NatsBus:
         inbox = f"{self._inbox_prefix}.{next(self._ids)}"
         self._pending[inbox] = pending
         self._all_acked.clear()
-        metrics.MESSAGES.labels(self.service, subject, "published").inc()
+        self._count(subject, "published")
         if self.connected:
             try:
                 await self.nc.publish(pending.wire_subject, data, reply=inbox, headers=pending.headers)
@@ -294,9 +313,9 @@ class NatsBus:
         try:
             await self.nc.publish(self.wire(subject), data)
         except _RETRYABLE as exc:
-            metrics.MESSAGES.labels(self.service, subject, "publish_failed").inc()
+            self._count(subject, "publish_failed")
             raise BusError(f"core publish on {subject} failed: {type(exc).__name__}") from exc
-        metrics.MESSAGES.labels(self.service, subject, "published").inc()
+        self._count(subject, "published")
 
     async def flush(self, timeout_s: float | None = None) -> None:
         """Wait until every async publish is acked; raise :class:`BusError` if any was refused."""
@@ -321,7 +340,8 @@ class NatsBus:
         pending = self._pending.get(msg.subject)
         if pending is None:
             return  # a late ack of a message already acked by a retry
-        error = _ack_error(msg)
+        # A good PubAck is {"stream":..,"seq":..}: skip JSON parsing unless it says otherwise.
+        error = None if (msg.headers is None and b'"error"' not in msg.data) else _ack_error(msg)
         if error is not None and error[1]:
             return  # retryable (e.g. no responders during a restart): the watchdog resends
         del self._pending[msg.subject]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from typing import Any
 
@@ -20,9 +21,8 @@ log = get_logger("mevbot.bus")
 
 ACK_WAIT_S = 30.0
 MAX_ACK_PENDING = 20_000
-FETCH_WAIT_S = 1.0
+PULL_EXPIRES_S = 5.0
 SEEN_WINDOW = 65_536  # stream sequences remembered to drop redeliveries of handled messages
-_CHECK_CONSUMER_EVERY = 10  # idle fetches between consumer existence checks
 _DELIVER = {
     DeliverFrom.ALL: api.DeliverPolicy.ALL,
     DeliverFrom.NEW: api.DeliverPolicy.NEW,
@@ -40,20 +40,32 @@ _TRANSIENT = (
 
 
 class _PullSubscription:
-    """A durable pull consumer fetched in batches and handled in stream order."""
+    """A durable pull consumer, handled in stream order.
+
+    nats-py's ``fetch`` returns whatever is queued after the first message and sends a new pull
+    request each time (one message per round trip under load). This keeps a window of requested
+    messages open instead: it asks for ``batch`` messages, and asks again when half arrived, so
+    the server streams continuously; a request that expires (408) or is lost in a reconnect is
+    replaced by the watchdog.
+    """
 
     def __init__(self, bus: Any, spec: SubscriptionSpec, stream: str) -> None:
         self.bus = bus
         self.spec = spec
         self.stream = stream
         self._decoders = Decoders(spec.message_type)
-        self._psub: Any = None
-        self._task: asyncio.Task[None] | None = None
+        self._sub: Any = None
+        self._inbox = ""
+        self._next_subject = ""
+        self._outstanding = 0  # requested and not yet delivered
+        self._last_activity = 0.0
         self._stopping = False
-        self._handling = False
+        self._watchdog: asyncio.Task[None] | None = None
         self._seen: set[int] = set()
         self._seen_order: deque[int] = deque()
         self._limit = asyncio.Semaphore(max(1, spec.concurrency))
+        self._in_progress: set[asyncio.Task[None]] = set()
+        self._counters: dict[tuple[str, str], Any] = {}
 
     def _config(self) -> api.ConsumerConfig:
         return api.ConsumerConfig(
@@ -68,95 +80,123 @@ class _PullSubscription:
             inactive_threshold=3600.0 if self.spec.mode is Mode.REPLICA else None,
         )
 
-    async def _bind(self) -> None:
+    async def _ensure_consumer(self) -> None:
+        js = self.bus._js
         try:
-            self._psub = await self.bus._js.pull_subscribe(
-                self.bus.wire(self.spec.subject), durable=self.spec.durable, stream=self.stream, config=self._config()
-            )
+            try:
+                await js.consumer_info(self.stream, self.spec.durable)
+            except nats.js.errors.NotFoundError:
+                await js.add_consumer(self.stream, config=self._config())
         except nats.js.errors.Error as exc:
             raise BusError(f"cannot create consumer {self.spec.durable} on {self.stream}: {exc}") from exc
-        except _TRANSIENT + (nats.errors.TimeoutError,) as exc:
+        except (*_TRANSIENT, nats.errors.TimeoutError) as exc:
             raise BusError(f"cannot create consumer {self.spec.durable}: {type(exc).__name__}") from exc
+        prefix = "$JS.API"
+        self._next_subject = f"{prefix}.CONSUMER.MSG.NEXT.{self.stream}.{self.spec.durable}"
 
     async def start(self) -> None:
-        await self._bind()
-        self._task = asyncio.create_task(self._run(), name=f"consume:{self.spec.durable}")
+        await self._ensure_consumer()
+        nc = self.bus.nc
+        self._inbox = nc.new_inbox()
+        self._sub = await nc.subscribe(self._inbox, cb=self._on_msg, pending_msgs_limit=4 * MAX_ACK_PENDING,
+                                       pending_bytes_limit=256 * 1024 * 1024)
+        await self._request_more()
+        self._watchdog = asyncio.create_task(self._watch(), name=f"pull-watchdog:{self.spec.durable}")
         log.info("consuming", subject=self.spec.subject, consumer=self.spec.durable, mode=self.spec.mode.value)
+
+    async def _request_more(self) -> None:
+        if self._stopping or not self.bus.connected:
+            return
+        request = b'{"batch":%d,"expires":%d}' % (self.spec.batch, int(PULL_EXPIRES_S * 1e9))
+        try:
+            await self.bus.nc.publish(self._next_subject, request, reply=self._inbox)
+        except (nats.errors.Error, OSError):
+            return  # the watchdog asks again
+        self._outstanding += self.spec.batch
+        self._last_activity = time.monotonic()
+
+    async def _watch(self) -> None:
+        """Replace pull requests lost in a reconnect; re-create a consumer a fresh server lacks."""
+        while not self._stopping:
+            await asyncio.sleep(0.5)
+            if not self.bus.connected:
+                self._outstanding = 0
+                continue
+            if time.monotonic() - self._last_activity > PULL_EXPIRES_S + 1.0:
+                await self._check_consumer()
+                self._outstanding = 0
+                await self._request_more()
+
+    def reset(self) -> None:
+        """Called after a reconnect: outstanding requests died with the old connection."""
+        self._outstanding = 0
+        self._last_activity = 0.0
 
     async def stop(self) -> None:
         self._stopping = True
-        if self._task is None:
-            return
-        if not self._handling:
-            self._task.cancel()
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), timeout=ACK_WAIT_S)
-        except (TimeoutError, asyncio.CancelledError):
-            self._task.cancel()
-        if self._psub is not None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        if self._sub is not None:
             try:
-                await self._psub.unsubscribe()
-            except Exception:  # noqa: BLE001 - the connection may already be gone
-                pass
-
-    async def _run(self) -> None:
-        idle = 0
-        delay_s = 0.1
-        while not self._stopping:
-            try:
-                await self.bus._wait_connected()
-            except BusError:
-                return
-            try:
-                msgs = await self._psub.fetch(self.spec.batch, timeout=FETCH_WAIT_S)
-            except nats.errors.TimeoutError:
-                idle += 1
-                if idle % _CHECK_CONSUMER_EVERY == 0:
-                    await self._check_consumer()
-                continue
-            except (nats.js.errors.Error, *_TRANSIENT) as exc:
-                log.debug("fetch failed, retrying", consumer=self.spec.durable, error=type(exc).__name__)
-                await asyncio.sleep(delay_s)
-                delay_s = min(delay_s * 2, 2.0)
-                await self._check_consumer()
-                continue
-            idle, delay_s = 0, 0.1
-            self._handling = True
-            try:
-                if self.spec.concurrency <= 1:
-                    for msg in msgs:
-                        await self._handle(msg)
-                else:
-                    await asyncio.gather(*(self._handle_limited(msg) for msg in msgs))
-            finally:
-                self._handling = False
+                await self._sub.unsubscribe()
+            except Exception as exc:  # noqa: BLE001 - the connection may already be gone
+                log.debug("unsubscribe failed", error=type(exc).__name__)
+        if self._in_progress:
+            await asyncio.wait(self._in_progress, timeout=ACK_WAIT_S)
 
     async def _check_consumer(self) -> None:
-        """Re-create the consumer if the server lost it (a restart without its store)."""
-        if not self.bus.connected:
-            return
         try:
             await self.bus._js.consumer_info(self.stream, self.spec.durable)
         except nats.js.errors.NotFoundError:
             log.warning("consumer vanished, re-creating", consumer=self.spec.durable, stream=self.stream)
             try:
                 await self.bus.ensure_streams()
-                await self._bind()
+                await self._ensure_consumer()
             except BusError as exc:
                 log.warning("re-creating consumer failed", error=str(exc))
-        except Exception:  # noqa: BLE001 - transient; next check retries
-            pass
+        except Exception as exc:  # noqa: BLE001 - transient; the next check retries
+            log.debug("consumer check failed", error=type(exc).__name__)
 
-    async def _handle_limited(self, msg: Msg) -> None:
-        async with self._limit:
+    async def _on_msg(self, msg: Msg) -> None:
+        self._last_activity = time.monotonic()
+        if not msg.reply:  # a status message (no ack subject)
+            status = msg.headers.get("Status") if msg.headers else None
+            if status in ("408", "409"):  # request expired / consumer or leadership changed
+                pending = msg.headers.get("Nats-Pending-Messages") if msg.headers else None
+                self._outstanding = max(0, self._outstanding - int(pending)) if pending else 0
+                if self._outstanding <= self.spec.batch // 2:
+                    await self._request_more()
+            return
+        self._outstanding -= 1
+        if self._outstanding <= self.spec.batch // 2:
+            await self._request_more()
+        if self._stopping:
+            return  # not acked: redelivered after ACK_WAIT_S
+        if self.spec.concurrency <= 1:
             await self._handle(msg)
+            return
+        await self._limit.acquire()
+        task = asyncio.create_task(self._handle_release(msg))
+        self._in_progress.add(task)
+        task.add_done_callback(self._in_progress.discard)
+
+    async def _handle_release(self, msg: Msg) -> None:
+        try:
+            await self._handle(msg)
+        finally:
+            self._limit.release()
+
+    def _count(self, subject: str, outcome: str) -> None:
+        counter = self._counters.get((subject, outcome))
+        if counter is None:
+            counter = self._counters[(subject, outcome)] = metrics.MESSAGES.labels(self.bus.service, subject, outcome)
+        counter.inc()
 
     async def _handle(self, msg: Msg) -> None:
         subject = self.bus.unwire(msg.subject)
-        meta = msg.metadata
-        seq = meta.sequence.stream
-        if meta.num_delivered > 1 and seq in self._seen:
-            metrics.MESSAGES.labels(self.bus.service, subject, "duplicate").inc()
+        delivered, seq = _delivery(msg.reply)
+        if delivered > 1 and seq in self._seen:
+            self._count(subject, "duplicate")
             await _settle(msg.ack)
             return
         try:
@@ -171,7 +211,7 @@ class _PullSubscription:
                 return  # closing: leave it un-acked so it is redelivered
             await _settle(msg.term)
         else:
-            metrics.MESSAGES.labels(self.bus.service, subject, "handled").inc()
+            self._count(subject, "handled")
             await _settle(msg.ack)
         self._remember(seq)
 
@@ -180,6 +220,16 @@ class _PullSubscription:
         self._seen_order.append(seq)
         if len(self._seen_order) > SEEN_WINDOW:
             self._seen.discard(self._seen_order.popleft())
+
+
+def _delivery(reply: str) -> tuple[int, int]:
+    """(times delivered, stream sequence) from a JetStream ack subject (v1 and v2 formats)."""
+    tokens = reply.split(".")
+    if len(tokens) == 9:  # $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>
+        return int(tokens[4]), int(tokens[5])
+    if len(tokens) >= 11:  # $JS.ACK.<domain>.<account>.<stream>.<consumer>.<delivered>.<sseq>...
+        return int(tokens[6]), int(tokens[7])
+    return 1, 0
 
 
 class _CoreSubscription:
@@ -198,8 +248,8 @@ class _CoreSubscription:
         if self._sub is not None:
             try:
                 await self._sub.unsubscribe()
-            except Exception:  # noqa: BLE001 - the connection may already be gone
-                pass
+            except Exception as exc:  # noqa: BLE001 - the connection may already be gone
+                log.debug("unsubscribe failed", error=type(exc).__name__)
             self._sub = None
 
     async def _on_msg(self, msg: Msg) -> None:

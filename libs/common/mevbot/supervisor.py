@@ -202,7 +202,7 @@ class Supervisor:
         supervisor = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's API
+            def do_GET(self) -> None:
                 status = supervisor.status()
                 if self.path == "/health/live":
                     ok, body = True, {"status": "healthy", "children": status}

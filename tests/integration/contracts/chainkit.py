@@ -1,6 +1,6 @@
 """Moved to ``mevbot.chain.devtools`` (importable outside tests); kept as an alias for old imports."""
 
-from mevbot.chain.devtools import *  # noqa: F403
+from mevbot.chain.devtools import *
 from mevbot.chain.devtools import (  # noqa: F401  (names used by other suites)
     ACTOR,
     ERC20,

@@ -25,7 +25,7 @@ from mevbot.chain.devtools import (
     send,
 )
 from mevbot.chain.market import MarketSpec, TokenSpec, V2PairSpec, V3PoolSpec
-from mevbot.chain.precompiles import ARB_GAS_INFO, ARBSYS, NODE_INTERFACE
+from mevbot.chain.precompiles import ARB_GAS_INFO, ARBSYS, NODE_INTERFACE, set_l1_base_fee
 from mevbot.chain.rpc import RpcClient
 from mevbot.errors import ChainError
 
@@ -91,16 +91,25 @@ def test_deployed_market_matches_the_factories(rpc: RpcClient, deployment: Deplo
     assert Deployment.from_json(dep.to_json()) == dep
 
 
-def test_precompile_stand_ins_answer(rpc: RpcClient, deployment: Deployment) -> None:
+def test_precompile_stand_ins_answer(rpc: RpcClient, market: Deployment) -> None:
     n = int.from_bytes(call(rpc, OWNER, ARBSYS, bytes.fromhex("a3b1b31d")), "big")  # arbBlockNumber()
     assert n == block_number(rpc)
-    prices = call(rpc, OWNER, ARB_GAS_INFO, bytes.fromhex("41b247a8"))  # getPricesInWei()
-    assert len(prices) == 6 * 32
+    gas_info = load_artifact("ArbGasInfoStandIn").codec
     nodeif = load_artifact("NodeInterfaceStandIn").codec
+    set_l1_base_fee(rpc, 20 * 10**9)
+    (l1_fee,) = gas_info.decode_output(
+        "getL1BaseFeeEstimate", call(rpc, OWNER, ARB_GAS_INFO, gas_info.encode_call("getL1BaseFeeEstimate"))
+    )
+    assert l1_fee == 20 * 10**9
+    prices = gas_info.decode_output(
+        "getPricesInWei", call(rpc, OWNER, ARB_GAS_INFO, gas_info.encode_call("getPricesInWei"))
+    )
+    assert prices[1] == 16 * 20 * 10**9  # per L1 calldata byte
     out = call(
         rpc, OWNER, NODE_INTERFACE, nodeif.encode_call("gasEstimateComponents", OWNER, False, b"\x01" * 100)
     )
-    assert len(out) == 4 * 32
+    _, gas_for_l1, base_fee, l1_estimate = nodeif.decode_output("gasEstimateComponents", out)
+    assert l1_estimate == 20 * 10**9 and gas_for_l1 == 100 * 16 * 20 * 10**9 // base_fee
 
 
 def test_pool_actor_shapes_v3_pools_exactly(rpc: RpcClient, market: Deployment) -> None:
@@ -164,3 +173,8 @@ def test_custom_market_dump_and_reload_with_block_time(tmp_path) -> None:  # typ
         time.sleep(0.6)
         assert block_number(rpc) >= first + 1  # blocks keep coming without transactions
         assert balance_of(rpc, dep.token("WETH"), ERC20 and dep.v2_pair("WETH", "DAI").address) > 0
+
+
+def test_web3_fixture_talks_to_the_same_node(w3, deployment: Deployment) -> None:  # type: ignore[no-untyped-def]
+    assert w3.eth.chain_id == 42161
+    assert len(w3.eth.get_code(w3.to_checksum_address(deployment.executor))) > 1000

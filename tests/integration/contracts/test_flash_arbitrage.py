@@ -153,3 +153,30 @@ def test_hop_minimum_output_is_enforced(rpc: RpcClient, market: Deployment) -> N
     err = decode_arb_error(call_revert(rpc, KEEPER, dep.executor, data))
     assert err is not None and err.name == "HopOutputTooLow" and err.args == (1, outs[1], outs[1] + 1)
     assert EXECUTOR.decode_error(b"") is None
+
+
+def test_algebra_style_pool_is_paid_through_algebra_swap_callback(rpc: RpcClient, market: Deployment) -> None:
+    from mevbot.chain.artifacts import load_artifact
+    from mevbot.chain.devtools import deploy_contract, fund, quote_cycle
+
+    dep, weth, usdc = market, market.token("WETH"), market.token("USDC")
+    t0, t1 = sorted([weth, usdc], key=lambda a: int(a, 16))
+    # a Camelot-V3-like pool quoting WETH 2% above the market (3000 USDC)
+    usdc_per_weth = 3060 * 10**6
+    num, den = (usdc_per_weth, E18) if t0 == weth else (E18, usdc_per_weth)
+    algebra = deploy_contract(rpc, load_artifact("AlgebraStylePool").creation_code(t0, t1, num, den))
+    fund(rpc, dep, weth, algebra, 1_000 * E18)
+    fund(rpc, dep, usdc, algebra, 3_000_000 * 10**6)
+
+    amount_in = 5 * E18
+    usdc_out = amount_in * usdc_per_weth // E18
+    legs_v2 = [Leg(dep.v2_pair("WETH", "USDC").address, usdc, False)]
+    (weth_back,) = quote_cycle(rpc, dep, legs_v2, usdc_out)
+    assert weth_back > amount_in
+    legs = [Leg(algebra, weth, True), *legs_v2]
+    data = build_call(
+        rpc, LenderKind.BALANCER_V2, dep.balancer_vault, weth, amount_in, legs, [usdc_out, weth_back]
+    )
+    before = balance_of(rpc, weth, dep.executor)
+    assert send(rpc, KEEPER, dep.executor, data, gas=2_000_000)["status"] == "0x1"
+    assert balance_of(rpc, weth, dep.executor) - before == weth_back - amount_in

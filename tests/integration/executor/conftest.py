@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
 from mevbot import messages as m
 from mevbot import subjects
 from mevbot.bus import Mode
@@ -22,6 +21,7 @@ from mevbot.chain.rpc import RpcClient
 from mevbot.config import load_settings
 from mevbot.nats_bus import NatsBus
 from mevbot.runtime import serve
+
 from services.executor.app import ExecutorService
 from services.executor.settings import load_executor_settings
 from tests.integration.executor.kit import PASSWORD, new_keys, wait_for
@@ -45,7 +45,9 @@ def xchain() -> Iterator[Chain]:
         node.stop()
 
 
-def executor_env(chain: Chain, keystore: Path, nats_url: str, redis_url: str, namespace: str, **extra: str) -> dict[str, str]:
+def executor_env(
+    chain: Chain, keystore: Path, nats_url: str, redis_url: str, namespace: str, **extra: str
+) -> dict[str, str]:
     env = {
         "ARBITRUM_RPC_ENDPOINT": chain.node.http_url,
         "NATS_URL": nats_url,
@@ -88,7 +90,9 @@ async def running_executor(env: dict[str, str], *, ready: bool = True) -> AsyncI
     run = Running(service, stop, task)
     try:
         if ready:
-            await wait_for(lambda: task.done() or (hasattr(service, "ctx") and service.ctx.health.started), 30)
+            await wait_for(
+                lambda: task.done() or (hasattr(service, "ctx") and service.ctx.health.started), 30
+            )
             if task.done():
                 raise AssertionError(f"executor exited with {task.result()}")
         yield run
@@ -112,7 +116,9 @@ class Client:
         """The last result of a plan: included / reverted / dropped / failed / dry_run."""
         done = {m.ExecutionStatus.INCLUDED, m.ExecutionStatus.REVERTED, m.ExecutionStatus.DROPPED,
                 m.ExecutionStatus.FAILED, m.ExecutionStatus.DRY_RUN}  # fmt: skip
-        return await wait_for(lambda: next((r for r in self.for_plan(plan_id) if r.status in done), None), timeout_s)
+        return await wait_for(
+            lambda: next((r for r in self.for_plan(plan_id) if r.status in done), None), timeout_s
+        )
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ from mevbot.messages import (
     PoolKind,
 )
 from msgspec.structs import replace
+
 from tests.integration.contracts.chainkit import EXECUTOR, OWNER, send, swap_v2
 
 PASSWORD = "executor-test-password-" + "p" * 20
@@ -43,7 +44,10 @@ def new_keys(rpc: RpcClient, dep: Deployment, directory: Path, n: int) -> list[K
     entries = [write_keystore(directory, Secret(PASSWORD), scrypt_n=SCRYPT_N) for _ in range(n)]
     for e in entries:
         rpc.call("anvil_setBalance", e.address, hex(1000 * E18))
-        assert send(rpc, OWNER, dep.executor, EXECUTOR.encode_call("setAllowed", e.address, True))["status"] == "0x1"
+        assert (
+            send(rpc, OWNER, dep.executor, EXECUTOR.encode_call("setAllowed", e.address, True))["status"]
+            == "0x1"
+        )
     return entries
 
 
@@ -125,7 +129,9 @@ def build_plan(
                  mins=mins)  # fmt: skip
     if gas_limit is None:
         data = encode_arb_call(arb_call_from_plan(plan))
-        est = int(rpc.call("eth_estimateGas", {"from": sender, "to": contract, "input": "0x" + data.hex()}), 16)
+        est = int(
+            rpc.call("eth_estimateGas", {"from": sender, "to": contract, "input": "0x" + data.hex()}), 16
+        )
         gas_limit = est * 13 // 10
     return replace(plan, gas_limit=gas_limit, simulated=True, validated_ns=time.time_ns())
 

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from msgspec.structs import replace
-
 from mevbot import messages as m
 from mevbot import subjects
 from mevbot.bus import Mode
 from mevbot.config import Secret
 from mevbot.errors import KeystoreError
 from mevbot.keystore import load_signer
+from msgspec.structs import replace
+
 from tests.fixtures.servers import service_env
 from tests.integration.contracts.chainkit import balance_of
 from tests.integration.executor.conftest import executor_env, running_executor
@@ -33,7 +33,9 @@ MEVBOT = [sys.executable, "-c", "from mevbot.cli import main; main()"]
 
 
 def _cli(args: list[str], env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*MEVBOT, *args], env=env, input=stdin, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [*MEVBOT, *args], check=False, env=env, input=stdin, capture_output=True, text=True, timeout=120
+    )
 
 
 def _variants(key_hex: str) -> list[str]:
@@ -41,7 +43,7 @@ def _variants(key_hex: str) -> list[str]:
     raw = bytes.fromhex(key_hex)
     shapes = [key_hex, "0x" + key_hex, str(int(key_hex, 16)), base64.b64encode(raw).decode(), repr(raw)]
     # any 16-hex-digit window of the key: catches truncated or split renderings too
-    shapes += [key_hex[i : i + 16] for i in range(0, len(key_hex) - 15)]
+    shapes += [key_hex[i : i + 16] for i in range(len(key_hex) - 15)]
     return [s.lower() for s in shapes]
 
 
@@ -105,20 +107,26 @@ async def test_the_key_never_appears_in_logs_metrics_results_or_errors(
 ):
     rpc, dep = xchain.rpc, xchain.dep
     from mevbot.keystore import write_keystore
+
     from tests.integration.contracts.chainkit import EXECUTOR, OWNER, send
 
     key_hex = os.urandom(32).hex()
     keystore = tmp_path / "ks"
     entry = write_keystore(keystore, Secret(PASSWORD), key_hex, scrypt_n=1024)
     rpc.call("anvil_setBalance", entry.address, hex(100 * E18))
-    assert send(rpc, OWNER, dep.executor, EXECUTOR.encode_call("setAllowed", entry.address, True))["status"] == "0x1"
+    assert (
+        send(rpc, OWNER, dep.executor, EXECUTOR.encode_call("setAllowed", entry.address, True))["status"]
+        == "0x1"
+    )
 
     dead: list[m.DeadLetter] = []
 
     async def on_dead(letter: m.DeadLetter) -> None:
         dead.append(letter)
 
-    await client.bus.subscribe(subjects.dlq_subject("executor"), on_dead, mode=Mode.CORE, message_type=m.DeadLetter)
+    await client.bus.subscribe(
+        subjects.dlq_subject("executor"), on_dead, mode=Mode.CORE, message_type=m.DeadLetter
+    )
     env = service_env(nats_url, redis_url, namespace, **executor_env(
         xchain, keystore, nats_url, redis_url, namespace, LOG_LEVEL="debug", EXECUTOR_GAS_SOURCE="estimate"))  # fmt: skip
     env.pop("HTTP_PORT")
@@ -145,7 +153,10 @@ async def test_the_key_never_appears_in_logs_metrics_results_or_errors(
             "/control": (await http.get(f"{base}/control")).text,
         }
         await http.post(f"{base}/control/resume")
-    assert "mev_executions_total" in texts["/metrics"] and "mev_executor_gas_spent_wei_total" in texts["/metrics"]
+    assert (
+        "mev_executions_total" in texts["/metrics"]
+        and "mev_executor_gas_spent_wei_total" in texts["/metrics"]
+    )
     assert entry.address in texts["/control"]
     child.stop()
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import time
 import uuid
 
 import pytest
+from mevbot.messages import ExecutionStatus
 from msgspec.structs import replace
 
-from mevbot.messages import ExecutionStatus
 from tests.fixtures.servers import service_env
 from tests.integration.executor.conftest import executor_env
 from tests.integration.executor.kit import E18, build_plan, dislocate, tx_count, wait_for
@@ -45,15 +46,24 @@ async def test_sigkill_mid_flight_then_restart_leaves_no_stuck_or_skipped_nonce(
         await wait_for(lambda: sum(r.status is ExecutionStatus.SENT for r in client.results) >= 6, 20, 0.001)
         first.proc.send_signal(signal.SIGKILL)  # mid-flight: plans queued, txs pending in the pool
         first.proc.wait(10)
+        killed_ns = time.time_ns()
         pending_at_kill = tx_count(rpc, one_key.address, "pending") - tx_count(rpc, one_key.address, "latest")
 
-        second = service_runner("services.executor", env, name="executor-b")  # waits for the old lease to lapse
+        second = service_runner(
+            "services.executor", env, name="executor-b"
+        )  # waits for the old lease to lapse
         after = _copies(replace(plan, plan_id="x"), 5, "after")
         for p in after:
             await client.send(p)
         for p in after:
             r = await client.final(p.plan_id, 30)
             assert r.status is ExecutionStatus.INCLUDED, r
+        # what the first life sent and never settled is adopted and settled by the second one
+        sent_ids = {r.plan_id for r in client.results if r.status is ExecutionStatus.SENT}
+        await wait_for(lambda: sent_ids <= {r.plan_id for r in client.results
+                                            if r.status is ExecutionStatus.INCLUDED}, 20)  # fmt: skip
+        adopted = [r for r in client.results if r.status is ExecutionStatus.INCLUDED and r.plan_id.startswith("before")
+                   and r.block_number and r.sent_ns < killed_ns]  # fmt: skip
         second.stop()
     finally:
         rpc.call("evm_setIntervalMining", 0)
@@ -74,4 +84,4 @@ async def test_sigkill_mid_flight_then_restart_leaves_no_stuck_or_skipped_nonce(
         assert receipt is not None and receipt["status"] == "0x1", nonce
     after_nonces = sorted(r.nonce for r in sent if r.plan_id.startswith("after"))
     assert after_nonces == list(range(mined - 5, mined))  # the restarted process continued right after
-    print(f"pending at kill: {pending_at_kill}, mined: {mined}")
+    print(f"pending at kill: {pending_at_kill}, mined: {mined}, settled after the kill: {len(adopted)}")

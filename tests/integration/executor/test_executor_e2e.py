@@ -6,9 +6,9 @@ the wei, for every flash source, 2-hop and 3-hop."""
 from __future__ import annotations
 
 import pytest
-
 from mevbot.messages import ExecutionStatus, FlashSourceKind
 from msgspec.structs import replace
+
 from tests.integration.contracts.chainkit import balance_of
 from tests.integration.executor.conftest import executor_env, running_executor
 from tests.integration.executor.kit import build_plan, dislocate, tx_count
@@ -20,8 +20,12 @@ async def test_every_flash_source_two_and_three_hops_exact_profit(
     xchain, one_key, keystore, client, nats_url, redis_url, namespace
 ):
     rpc, dep = xchain.rpc, xchain.dep
-    env = executor_env(xchain, keystore, nats_url, redis_url, namespace)
-    async with running_executor(env):
+    # sent to every endpoint at once: the node twice (the second copy is "already known" or
+    # "nonce too low") and a dead endpoint (connection refused): the first acceptance wins
+    env = executor_env(xchain, keystore, nats_url, redis_url, namespace,
+                       EXECUTOR_SEND_ENDPOINTS=f"{xchain.node.http_url},http://127.0.0.1:9")  # fmt: skip
+    async with running_executor(env) as ex:
+        assert len(ex.service.rpc.endpoints) == 3
         for kind in FlashSourceKind:
             for n_hops in (2, 3):
                 dislocate(rpc, dep)

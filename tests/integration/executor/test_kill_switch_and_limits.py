@@ -8,10 +8,10 @@ import re
 
 import httpx
 import pytest
-from msgspec.structs import replace
-
 from mevbot import subjects
 from mevbot.messages import ControlCommand, ExecutionStatus
+from msgspec.structs import replace
+
 from tests.integration.executor.conftest import executor_env, running_executor
 from tests.integration.executor.kit import build_plan, dislocate, head, tx_count, wait_for
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 
 
 def _metric(text: str, name: str) -> float:
-    match = re.search(rf"^{re.escape(name)} ([0-9.e+]+)$", text, re.M)
+    match = re.search(rf"^{re.escape(name)} ([0-9.e+]+)$", text, re.MULTILINE)
     return float(match.group(1)) if match else 0.0
 
 
@@ -49,12 +49,16 @@ async def test_pause_by_nats_and_http_holds_sending_at_once(
             await client.send(retry)
             assert (await client.final(retry.plan_id)).status is ExecutionStatus.INCLUDED
 
-            assert (await http.post(f"{base}/control/pause", params={"reason": "manual"})).json()["paused"] is True
+            assert (await http.post(f"{base}/control/pause", params={"reason": "manual"})).json()[
+                "paused"
+            ] is True
             dislocate(rpc, dep)
             again = build_plan(rpc, dep, one_key.address)
             await client.send(again)
             assert (await client.final(again.plan_id)).reason == "paused"
-            await client.bus.publish_core(subjects.CONTROL_EXECUTOR, ControlCommand(chain_id=dep.chain_id, command="resume"))
+            await client.bus.publish_core(
+                subjects.CONTROL_EXECUTOR, ControlCommand(chain_id=dep.chain_id, command="resume")
+            )
             await wait_for(lambda: not ex.service.engine.paused, 5)
             metrics_text = (await http.get(f"{base}/metrics")).text
         for name in ('mev_executions_total{status="dropped"}', 'mev_executor_dropped_total{reason="paused"}'):

@@ -9,9 +9,9 @@ import uuid
 from collections import defaultdict
 
 import pytest
+from mevbot.messages import ExecutionStatus
 from msgspec.structs import replace
 
-from mevbot.messages import ExecutionStatus
 from tests.integration.executor.conftest import executor_env, running_executor
 from tests.integration.executor.kit import E18, build_plan, dislocate, new_keys, tx_count, wait_for
 
@@ -64,19 +64,18 @@ async def test_shared_key_lease_failover_keeps_nonces_contiguous(
     plan = build_plan(rpc, dep, one_key.address, sizes=[E18], min_out_slack_bps=3_000, min_profit=1)
     first, second = _copies(plan, 10), _copies(replace(plan, plan_id=plan.plan_id + "b"), 10)
     env = executor_env(xchain, keystore, nats_url, redis_url, namespace, **LOOSE)
-    async with running_executor(env) as a:
-        async with running_executor(env, ready=False) as b:
-            await asyncio.sleep(0.5)
-            assert not b.service.ctx.health.started  # no key for it: it does not consume plans
-            await asyncio.gather(*(client.send(p) for p in first))
-            for p in first:
-                assert (await client.final(p.plan_id, 30)).status is ExecutionStatus.INCLUDED
-            a.stop.set()  # replica A goes away; B takes the key over once the lease expires
-            await asyncio.wait_for(a.task, 30)
-            await wait_for(lambda: b.service.ctx.health.started, 15)
-            await asyncio.gather(*(client.send(p) for p in second))
-            for p in second:
-                assert (await client.final(p.plan_id, 30)).status is ExecutionStatus.INCLUDED
+    async with running_executor(env) as a, running_executor(env, ready=False) as b:
+        await asyncio.sleep(0.5)
+        assert not b.service.ctx.health.started  # no key for it: it does not consume plans
+        await asyncio.gather(*(client.send(p) for p in first))
+        for p in first:
+            assert (await client.final(p.plan_id, 30)).status is ExecutionStatus.INCLUDED
+        a.stop.set()  # replica A goes away; B takes the key over once the lease expires
+        await asyncio.wait_for(a.task, 30)
+        await wait_for(lambda: b.service.ctx.health.started, 15)
+        await asyncio.gather(*(client.send(p) for p in second))
+        for p in second:
+            assert (await client.final(p.plan_id, 30)).status is ExecutionStatus.INCLUDED
     sent = [r for r in client.results if r.status is ExecutionStatus.SENT]
     assert len(sent) == 20
     _assert_contiguous(rpc, sent)

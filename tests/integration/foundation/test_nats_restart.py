@@ -12,9 +12,9 @@ import time
 
 import httpx
 import pytest
-
 from mevbot import subjects
 from mevbot.nats_bus import NatsBus
+
 from tests.fixtures.servers import service_env
 from tests.integration.foundation.test_runtime_service import ECHO, candidate
 
@@ -52,8 +52,10 @@ async def test_service_survives_nats_restart_without_losing_messages(private_nat
         # during: the server stops; publishes (acked and async) wait and retry
         await asyncio.to_thread(private_nats.stop)
         await poll(lambda: not ready(child.base_url))
-        during = [asyncio.create_task(publisher.publish(subjects.CANDIDATES, candidate(i)))
-                  for i in range(per_phase, per_phase + per_phase // 2)]
+        during = [
+            asyncio.create_task(publisher.publish(subjects.CANDIDATES, candidate(i)))
+            for i in range(per_phase, per_phase + per_phase // 2)
+        ]
         for i in range(per_phase + per_phase // 2, 2 * per_phase):
             await publisher.publish_async(subjects.CANDIDATES, candidate(i))
         await asyncio.sleep(1.5)

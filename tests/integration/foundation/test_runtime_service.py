@@ -7,11 +7,11 @@ import time
 
 import httpx
 import pytest
-
 from mevbot import messages as m
 from mevbot import subjects
 from mevbot.bus import Mode
 from mevbot.nats_bus import NatsBus
+
 from tests.fixtures.servers import service_env
 
 pytestmark = pytest.mark.integration
@@ -21,8 +21,16 @@ ECHO = "tests.integration.foundation.echo_service"
 
 def candidate(i: int, cycle_id: str = "c") -> m.Candidate:
     return m.Candidate(
-        chain_id=42161, candidate_id=f"cand-{i}", cycle_id=cycle_id, start_token="0x" + "11" * 20, hops=[],
-        amount_in=2**256 - 1, amount_out=2**256 - 1, gross_profit=i, gross_profit_wei=i, block_number=i,
+        chain_id=42161,
+        candidate_id=f"cand-{i}",
+        cycle_id=cycle_id,
+        start_token="0x" + "11" * 20,
+        hops=[],
+        amount_in=2**256 - 1,
+        amount_out=2**256 - 1,
+        gross_profit=i,
+        gross_profit_wei=i,
+        block_number=i,
     )
 
 
@@ -45,8 +53,14 @@ def test_health_endpoints_and_metrics(nats_url, redis_url, namespace, service_ru
     assert ready.json()["checks"] == {"nats": "ok", "redis": "ok", "warm": "ok"}
     assert httpx.get(f"{base}/health/startup").status_code == 200
     text = httpx.get(f"{base}/metrics").text
-    for name in ("mev_opportunities_detected_total", "mev_cache_hit_rate", "mev_rpc_calls_total",
-                 "mev_executions_total", "mev_stage_latency_seconds", "mev_bus_connected"):
+    for name in (
+        "mev_opportunities_detected_total",
+        "mev_cache_hit_rate",
+        "mev_rpc_calls_total",
+        "mev_executions_total",
+        "mev_stage_latency_seconds",
+        "mev_bus_connected",
+    ):
         assert name in text, name
     assert 'mev_bus_connected{service="echo"} 1.0' in text
 

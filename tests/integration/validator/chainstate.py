@@ -23,7 +23,7 @@ def _call(rpc: RpcClient, to: str, data: bytes, block: str) -> bytes:
     return bytes.fromhex(rpc.call("eth_call", {"to": to, "data": "0x" + data.hex()}, block)[2:])
 
 
-def _v3_boundaries(dep: Deployment, pool) -> set[int]:  # noqa: ANN001
+def _v3_boundaries(dep: Deployment, pool) -> set[int]:
     spec = default_market()
     by_addr = {t.address.lower(): t.symbol for t in dep.tokens.values()}
     s0, s1 = by_addr[pool.token0.lower()], by_addr[pool.token1.lower()]
@@ -40,11 +40,23 @@ def snapshots(rpc: RpcClient, dep: Deployment) -> list[PoolSnapshot]:
     tag = hex(block)
     out = []
     for p in dep.v2_pairs:
-        r0, r1, _ = PAIR.decode_output("getReserves", _call(rpc, p.address, PAIR.encode_call("getReserves"), tag))
-        info = PoolInfo(address=p.address.lower(), kind=PoolKind.UNISWAP_V2, dex="uniswap_v2",
-                        factory=dep.uniswap_v2_factory.lower(), token0=p.token0.lower(), token1=p.token1.lower(),
-                        fee_pips=p.fee_pips)
-        out.append(PoolSnapshot(chain_id=dep.chain_id, pool=info, block_number=block, reserve0=int(r0), reserve1=int(r1)))
+        r0, r1, _ = PAIR.decode_output(
+            "getReserves", _call(rpc, p.address, PAIR.encode_call("getReserves"), tag)
+        )
+        info = PoolInfo(
+            address=p.address.lower(),
+            kind=PoolKind.UNISWAP_V2,
+            dex="uniswap_v2",
+            factory=dep.uniswap_v2_factory.lower(),
+            token0=p.token0.lower(),
+            token1=p.token1.lower(),
+            fee_pips=p.fee_pips,
+        )
+        out.append(
+            PoolSnapshot(
+                chain_id=dep.chain_id, pool=info, block_number=block, reserve0=int(r0), reserve1=int(r1)
+            )
+        )
     for p in dep.v3_pools:
         slot0 = V3.decode_output("slot0", _call(rpc, p.address, V3.encode_call("slot0"), tag))
         (liquidity,) = V3.decode_output("liquidity", _call(rpc, p.address, V3.encode_call("liquidity"), tag))
@@ -53,11 +65,28 @@ def snapshots(rpc: RpcClient, dep: Deployment) -> list[PoolSnapshot]:
             data = V3.decode_output("ticks", _call(rpc, p.address, V3.encode_call("ticks", t), tag))
             if data[1] != 0:
                 ticks.append((t, int(data[1])))
-        info = PoolInfo(address=p.address.lower(), kind=PoolKind.UNISWAP_V3, dex="uniswap_v3",
-                        factory=dep.uniswap_v3_factory.lower(), token0=p.token0.lower(), token1=p.token1.lower(),
-                        fee_pips=p.fee_pips, tick_spacing=p.tick_spacing)
-        out.append(PoolSnapshot(chain_id=dep.chain_id, pool=info, block_number=block, sqrt_price_x96=int(slot0[0]),
-                                tick=int(slot0[1]), liquidity=int(liquidity), fee_pips=p.fee_pips, ticks=ticks))
+        info = PoolInfo(
+            address=p.address.lower(),
+            kind=PoolKind.UNISWAP_V3,
+            dex="uniswap_v3",
+            factory=dep.uniswap_v3_factory.lower(),
+            token0=p.token0.lower(),
+            token1=p.token1.lower(),
+            fee_pips=p.fee_pips,
+            tick_spacing=p.tick_spacing,
+        )
+        out.append(
+            PoolSnapshot(
+                chain_id=dep.chain_id,
+                pool=info,
+                block_number=block,
+                sqrt_price_x96=int(slot0[0]),
+                tick=int(slot0[1]),
+                liquidity=int(liquidity),
+                fee_pips=p.fee_pips,
+                ticks=ticks,
+            )
+        )
     return out
 
 
@@ -68,8 +97,9 @@ def mirror(rpc: RpcClient, dep: Deployment, store: MarketStore | None = None) ->
     return store
 
 
-def candidate(store: MarketStore, dep: Deployment, pools: list[str], start_token: str, *,
-              max_input: int = 10**24) -> Candidate:
+def candidate(
+    store: MarketStore, dep: Deployment, pools: list[str], start_token: str, *, max_input: int = 10**24
+) -> Candidate:
     """The detector's candidate for the cycle through ``pools`` starting with ``start_token``."""
     start = start_token.lower()
     token = start
@@ -89,22 +119,55 @@ def candidate(store: MarketStore, dep: Deployment, pools: list[str], start_token
         st = entry.state
         if entry.info.kind is PoolKind.UNISWAP_V3:
             r = st.simulate_exact_in(zfo, a_in)
-            hops.append(Hop(pool=st.address, kind=PoolKind.UNISWAP_V3, token_in=t_in, token_out=t_out, zero_for_one=zfo,
-                            amount_in=a_in, amount_out=a_out, fee_pips=st.fee_pips,
-                            sqrt_price_x96_before=st.sqrt_price_x96, sqrt_price_x96_after=r.sqrt_price_x96_after,
-                            ticks_crossed=r.ticks_crossed, liquidity=st.liquidity))
+            hops.append(
+                Hop(
+                    pool=st.address,
+                    kind=PoolKind.UNISWAP_V3,
+                    token_in=t_in,
+                    token_out=t_out,
+                    zero_for_one=zfo,
+                    amount_in=a_in,
+                    amount_out=a_out,
+                    fee_pips=st.fee_pips,
+                    sqrt_price_x96_before=st.sqrt_price_x96,
+                    sqrt_price_x96_after=r.sqrt_price_x96_after,
+                    ticks_crossed=r.ticks_crossed,
+                    liquidity=st.liquidity,
+                )
+            )
         else:
             r_in, r_out = (st.reserve0, st.reserve1) if zfo else (st.reserve1, st.reserve0)
-            hops.append(Hop(pool=st.address, kind=PoolKind.UNISWAP_V2, token_in=t_in, token_out=t_out, zero_for_one=zfo,
-                            amount_in=a_in, amount_out=a_out, fee_pips=st.fee_pips, reserve_in=r_in, reserve_out=r_out))
+            hops.append(
+                Hop(
+                    pool=st.address,
+                    kind=PoolKind.UNISWAP_V2,
+                    token_in=t_in,
+                    token_out=t_out,
+                    zero_for_one=zfo,
+                    amount_in=a_in,
+                    amount_out=a_out,
+                    fee_pips=st.fee_pips,
+                    reserve_in=r_in,
+                    reserve_out=r_out,
+                )
+            )
     versions = [PoolVersion(h.pool, store.version(h.pool)) for h in hops]
     cycle_id = hashlib.blake2b("|".join(pools).encode(), digest_size=8).hexdigest()
     cid = hashlib.blake2b(repr((cycle_id, versions)).encode(), digest_size=8).hexdigest()
     profit = sized.profit
-    return Candidate(chain_id=dep.chain_id, candidate_id=cid, cycle_id=cycle_id, start_token=start, hops=hops,
-                     amount_in=sized.amount_in, amount_out=sized.amount_out, gross_profit=profit,
-                     gross_profit_wei=profit if start == dep.weth.lower() else 0,
-                     block_number=store.block_number, state_versions=versions)
+    return Candidate(
+        chain_id=dep.chain_id,
+        candidate_id=cid,
+        cycle_id=cycle_id,
+        start_token=start,
+        hops=hops,
+        amount_in=sized.amount_in,
+        amount_out=sized.amount_out,
+        gross_profit=profit,
+        gross_profit_wei=profit if start == dep.weth.lower() else 0,
+        block_number=store.block_number,
+        state_versions=versions,
+    )
 
 
 __all__ = ["Fraction", "candidate", "mirror", "snapshots"]

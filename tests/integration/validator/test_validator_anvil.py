@@ -8,21 +8,21 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from mevbot.chain.arb_calldata import encode_plan
 from mevbot.chain.artifacts import load_artifact
 from mevbot.chain.deployment import Deployment
+from mevbot.chain.devtools import KEEPER, OWNER, balance_of, swap_v2, swap_v3
 from mevbot.chain.rpc import RpcClient
 from mevbot.chainconfig import FlashLoanSource
 from mevbot.config import load_settings
 from mevbot.gas.oracle import GasOracle
 from mevbot.messages import FlashSourceKind
+
 from services.validator import reasons
 from services.validator.chain import ChainAccess
 from services.validator.config import load_validator_config
 from services.validator.market_view import MarketView
 from services.validator.pipeline import Validator
-from mevbot.chain.devtools import KEEPER, OWNER, balance_of, send, swap_v2, swap_v3
 
 from .chainstate import candidate, mirror
 
@@ -30,22 +30,39 @@ pytestmark = pytest.mark.integration
 
 ARBITRAGE_TOPIC = "0x" + __import__("eth_utils").keccak(text="Arbitrage(address,uint256,uint256)").hex()
 WIDE = {  # thresholds wide open: the candidate goes as detected
-    "VALIDATOR_PROFILE": "aggressive", "VALIDATOR_MAX_HOP_IMPACT_BPS": "5000", "VALIDATOR_MAX_PATH_IMPACT_BPS": "9000",
-    "VALIDATOR_ACCEPTED_CATEGORIES": "extreme", "VALIDATOR_MAX_TICKS_CROSSED": "100",
+    "VALIDATOR_PROFILE": "aggressive",
+    "VALIDATOR_MAX_HOP_IMPACT_BPS": "5000",
+    "VALIDATOR_MAX_PATH_IMPACT_BPS": "9000",
+    "VALIDATOR_ACCEPTED_CATEGORIES": "extreme",
+    "VALIDATOR_MAX_TICKS_CROSSED": "100",
     "VALIDATOR_MAX_POSITION_WEI": "100000 ether",
 }
 
 
-def make_validator(rpc: RpcClient, dep: Deployment, env: dict[str, str], *, sources=None, store=None) -> Validator:
-    base = {"MIN_PROFIT_THRESHOLD": "0", "MAX_POSITION_SIZE": "100000 ether", "GAS_ESTIMATE_INCLUDES_L1": "false",
-            "EXECUTOR_CONTRACT_ADDRESS": dep.executor, "EXECUTOR_SENDER_ADDRESS": KEEPER}
+def make_validator(
+    rpc: RpcClient, dep: Deployment, env: dict[str, str], *, sources=None, store=None
+) -> Validator:
+    base = {
+        "MIN_PROFIT_THRESHOLD": "0",
+        "MAX_POSITION_SIZE": "100000 ether",
+        "GAS_ESTIMATE_INCLUDES_L1": "false",
+        "EXECUTOR_CONTRACT_ADDRESS": dep.executor,
+        "EXECUTOR_SENDER_ADDRESS": KEEPER,
+    }
     base.update(env)
     cfg = load_validator_config(load_settings(env=base), dep.weth, env=base)
-    chain = ChainAccess(rpc, executor=cfg.executor_contract, sender=cfg.sender, oracle=GasOracle(rpc, cfg.l1_fallback),
-                        v2_exact_out=cfg.v2_exact_out)
+    chain = ChainAccess(
+        rpc,
+        executor=cfg.executor_contract,
+        sender=cfg.sender,
+        oracle=GasOracle(rpc, cfg.l1_fallback),
+        v2_exact_out=cfg.v2_exact_out,
+    )
     if sources is None:
-        sources = [FlashLoanSource(kind=FlashSourceKind.BALANCER_V2, address=dep.balancer_vault.lower()),
-                   FlashLoanSource(kind=FlashSourceKind.AAVE_V3, address=dep.aave.pool.lower())]
+        sources = [
+            FlashLoanSource(kind=FlashSourceKind.BALANCER_V2, address=dep.balancer_vault.lower()),
+            FlashLoanSource(kind=FlashSourceKind.AAVE_V3, address=dep.aave.pool.lower()),
+        ]
     view = MarketView(store, dep.weth) if store is not None else None
     return Validator(cfg, chain, sources, view)
 
@@ -54,17 +71,24 @@ def dislocate(rpc: RpcClient, dep: Deployment) -> None:
     swap_v2(rpc, dep, dep.v2_pair("WETH", "USDC").address, dep.token("USDC"), 600_000 * 10**6)
 
 
-def execute(rpc: RpcClient, dep: Deployment, plan) -> tuple[dict, int]:  # noqa: ANN001
-    weth = dep.token("WETH")
-    before = balance_of(rpc, weth, dep.executor)
-    tx = {"from": KEEPER, "to": dep.executor, "input": "0x" + encode_plan(plan).hex(), "gas": hex(plan.gas_limit),
-          "maxFeePerGas": hex(plan.max_fee_per_gas_wei), "maxPriorityFeePerGas": hex(plan.max_priority_fee_per_gas_wei)}
+def execute(rpc: RpcClient, dep: Deployment, plan) -> tuple[dict, int]:
+    """Send the plan as the executor would; returns the receipt and the contract's profit-token gain."""
+    token = plan.loan_token
+    before = balance_of(rpc, token, dep.executor)
+    tx = {
+        "from": KEEPER,
+        "to": dep.executor,
+        "input": "0x" + encode_plan(plan).hex(),
+        "gas": hex(plan.gas_limit),
+        "maxFeePerGas": hex(plan.max_fee_per_gas_wei),
+        "maxPriorityFeePerGas": hex(plan.max_priority_fee_per_gas_wei),
+    }
     tx_hash = rpc.call("eth_sendTransaction", tx)
     deadline = time.monotonic() + 10
     while (receipt := rpc.call("eth_getTransactionReceipt", tx_hash)) is None:
         assert time.monotonic() < deadline, "automine should have mined it"
         time.sleep(0.002)
-    return receipt, balance_of(rpc, weth, dep.executor) - before
+    return receipt, balance_of(rpc, token, dep.executor) - before
 
 
 def two_hop(dep: Deployment) -> list[str]:
@@ -89,8 +113,11 @@ def test_approved_plan_executes_exactly_as_simulated(rpc: RpcClient, market: Dep
     (plan,) = out.plans
     # eth_simulateV1 of the exact transaction (a 2nd when the first guess of gas for this shape was short)
     assert plan.simulated and 1 <= out.simulations <= 2
-    want_kind = {"balancer": FlashSourceKind.BALANCER_V2, "aave": FlashSourceKind.AAVE_V3,
-                 "uniswap_v3": FlashSourceKind.UNISWAP_V3}[lender]
+    want_kind = {
+        "balancer": FlashSourceKind.BALANCER_V2,
+        "aave": FlashSourceKind.AAVE_V3,
+        "uniswap_v3": FlashSourceKind.UNISWAP_V3,
+    }[lender]
     assert plan.flash_source.kind is want_kind
     if lender == "aave":
         assert plan.flash_source.fee == (plan.loan_amount * dep.aave.flash_premium_bps + 5_000) // 10_000
@@ -113,11 +140,15 @@ def test_three_hop_and_downsized_plans_execute_exactly(rpc: RpcClient, market: D
     dep = market
     dislocate(rpc, dep)
     store = mirror(rpc, dep)
-    pools = [dep.v2_pair("WETH", "USDC").address, dep.v3_pool("USDC", "USDT", 100).address,
-             dep.v3_pool("WETH", "USDT", 500).address]
+    pools = [
+        dep.v2_pair("WETH", "USDC").address,
+        dep.v3_pool("USDC", "USDT", 100).address,
+        dep.v3_pool("WETH", "USDT", 500).address,
+    ]
     c = candidate(store, dep, pools, dep.weth)
-    v = make_validator(rpc, dep, {"VALIDATOR_PROFILE": "default", "VALIDATOR_MAX_POSITION_WEI": "100000 ether"},
-                       store=store)
+    v = make_validator(
+        rpc, dep, {"VALIDATOR_PROFILE": "default", "VALIDATOR_MAX_POSITION_WEI": "100000 ether"}, store=store
+    )
     out = v.validate(c)
     assert out.rejection is None, out.rejection
     (plan,) = out.plans
@@ -166,8 +197,10 @@ def _fot_market(rpc: RpcClient, dep: Deployment) -> tuple[str, str, str]:
     batch.flush()
     pairs = []
     # two pairs of the same factory can't share a pair of tokens: WETH/TAX and TAX/USDC + WETH/USDC
-    for other, amt_other, amt_fot in ((dep.weth, 100 * 10**18, 300_000 * 10**18),
-                                      (dep.token("USDC"), 330_000 * 10**6, 300_000 * 10**18)):
+    for other, amt_other, amt_fot in (
+        (dep.weth, 100 * 10**18, 300_000 * 10**18),
+        (dep.token("USDC"), 330_000 * 10**6, 300_000 * 10**18),
+    ):
         pair = v2_pair_address(dep.uniswap_v2_factory, fot, other)
         batch.call("createPair", dep.uniswap_v2_factory, factory.encode_call("createPair", fot, other))
         if other == dep.weth:
@@ -190,14 +223,36 @@ def test_fee_on_transfer_token_is_rejected(rpc: RpcClient, market: Deployment) -
     block = int(rpc.call("eth_blockNumber"), 16)
     pair = load_artifact("UniswapV2Pair").codec
     for address in (weth_fot, fot_usdc):
-        raw = rpc.call("eth_call", {"to": address, "data": "0x" + pair.encode_call("getReserves").hex()}, "latest")
+        raw = rpc.call(
+            "eth_call", {"to": address, "data": "0x" + pair.encode_call("getReserves").hex()}, "latest"
+        )
         r0, r1, _ = pair.decode_output("getReserves", bytes.fromhex(raw[2:]))
-        t0 = "0x" + bytes.fromhex(rpc.call("eth_call", {"to": address, "data": "0x0dfe1681"}, "latest")[2:])[12:].hex()
-        t1 = "0x" + bytes.fromhex(rpc.call("eth_call", {"to": address, "data": "0xd21220a7"}, "latest")[2:])[12:].hex()
-        info = PoolInfo(address=address, kind=PoolKind.UNISWAP_V2, dex="uniswap_v2", factory=dep.uniswap_v2_factory,
-                        token0=t0, token1=t1, fee_pips=3000)
-        store.add_snapshot(PoolSnapshot(chain_id=dep.chain_id, pool=info, block_number=block, reserve0=int(r0),
-                                        reserve1=int(r1)))
+        t0 = (
+            "0x"
+            + bytes.fromhex(rpc.call("eth_call", {"to": address, "data": "0x0dfe1681"}, "latest")[2:])[
+                12:
+            ].hex()
+        )
+        t1 = (
+            "0x"
+            + bytes.fromhex(rpc.call("eth_call", {"to": address, "data": "0xd21220a7"}, "latest")[2:])[
+                12:
+            ].hex()
+        )
+        info = PoolInfo(
+            address=address,
+            kind=PoolKind.UNISWAP_V2,
+            dex="uniswap_v2",
+            factory=dep.uniswap_v2_factory,
+            token0=t0,
+            token1=t1,
+            fee_pips=3000,
+        )
+        store.add_snapshot(
+            PoolSnapshot(
+                chain_id=dep.chain_id, pool=info, block_number=block, reserve0=int(r0), reserve1=int(r1)
+            )
+        )
     # WETH -> TAX -> USDC -> WETH: TAX is cheap in the WETH pair (100 WETH = 300k TAX = $300k at $1)
     c = candidate(store, dep, [weth_fot, fot_usdc, dep.v2_pair("WETH", "USDC").address], dep.weth)
     out = make_validator(rpc, dep, WIDE, store=store).validate(c)
@@ -215,20 +270,28 @@ def test_l1_component_from_node_interface(rpc: RpcClient, market: Deployment) ->
     c = candidate(store, dep, two_hop(dep), dep.weth)
     _, base_fee = ChainAccess(rpc, executor=None, sender=None, oracle=GasOracle(rpc)).head()
     l1_base_fee = max(base_fee, 1) * 10  # keeps the L1 units small at anvil's tiny base fee
-    rpc.call("anvil_setStorageAt", "0x00000000000000000000000000000000000000C8", "0x0",
-             "0x" + l1_base_fee.to_bytes(32, "big").hex())
+    rpc.call(
+        "anvil_setStorageAt",
+        "0x00000000000000000000000000000000000000C8",
+        "0x0",
+        "0x" + l1_base_fee.to_bytes(32, "big").hex(),
+    )
     v = make_validator(rpc, dep, WIDE, store=store)
     (plan,) = v.validate(c).plans
     calldata_len = len(encode_plan(plan))
     units = calldata_len * 16 * l1_base_fee // max(base_fee, 1)
     assert v.chain.oracle.source == "node_interface"
-    assert plan.costs.l1_gas_cost_wei == units * max(base_fee, 1)
-    assert plan.costs.net_profit == plan.costs.gross_profit - plan.costs.flash_fee - plan.costs.gas_cost_in_token
+    assert plan.costs.l1_gas_cost_wei == units * (max(base_fee, 1) + plan.max_priority_fee_per_gas_wei)
+    assert (
+        plan.costs.net_profit == plan.costs.gross_profit - plan.costs.flash_fee - plan.costs.gas_cost_in_token
+    )
     receipt, realized = execute(rpc, dep, plan)
     assert receipt["status"] == "0x1" and realized == plan.expected_profit
 
 
-def test_split_across_parallel_pools_executes_part_by_part_exactly(rpc: RpcClient, market: Deployment) -> None:
+def test_split_across_parallel_pools_executes_part_by_part_exactly(
+    rpc: RpcClient, market: Deployment
+) -> None:
     dep = market
     # WETH becomes dearer on the deep V3 500 pool; the back legs (V2, V3 100/3000/10000) are shallower
     v3_500 = dep.v3_pool("WETH", "USDC", 500).address
@@ -236,9 +299,14 @@ def test_split_across_parallel_pools_executes_part_by_part_exactly(rpc: RpcClien
     store = mirror(rpc, dep)
     c = candidate(store, dep, [v3_500, dep.v2_pair("WETH", "USDC").address], dep.weth)
     # a tight hop limit binds on the back leg: parallel WETH/USDC pools can take more in parts
-    env = {"VALIDATOR_PROFILE": "default", "VALIDATOR_MAX_HOP_IMPACT_BPS": "30", "VALIDATOR_MAX_PATH_IMPACT_BPS": "60",
-           "VALIDATOR_MAX_TICKS_CROSSED": "50", "VALIDATOR_MAX_POSITION_WEI": "100000 ether",
-           "VALIDATOR_MAX_SPLIT_PARTS": "3"}
+    env = {
+        "VALIDATOR_PROFILE": "default",
+        "VALIDATOR_MAX_HOP_IMPACT_BPS": "30",
+        "VALIDATOR_MAX_PATH_IMPACT_BPS": "60",
+        "VALIDATOR_MAX_TICKS_CROSSED": "50",
+        "VALIDATOR_MAX_POSITION_WEI": "100000 ether",
+        "VALIDATOR_MAX_SPLIT_PARTS": "3",
+    }
     v = make_validator(rpc, dep, env, store=store)
     out = v.validate(c)
     assert out.rejection is None, out.rejection
@@ -252,3 +320,24 @@ def test_split_across_parallel_pools_executes_part_by_part_exactly(rpc: RpcClien
         receipt, realized = execute(rpc, dep, plan)
         assert receipt["status"] == "0x1", plan.split_index
         assert realized == plan.expected_profit
+
+
+def test_usdc_cycle_gas_converted_through_live_prices(rpc: RpcClient, market: Deployment) -> None:
+    dep = market
+    dislocate(rpc, dep)  # WETH dear on the V2 pair: buy it on V3 500 with USDC, sell it on V2
+    store = mirror(rpc, dep)
+    usdc = dep.token("USDC").lower()
+    c = candidate(
+        store, dep, [dep.v3_pool("WETH", "USDC", 500).address, dep.v2_pair("WETH", "USDC").address], usdc
+    )
+    v = make_validator(rpc, dep, WIDE, store=store)
+    (plan,) = v.validate(c).plans
+    assert plan.loan_token == usdc and plan.flash_source.kind is FlashSourceKind.BALANCER_V2
+    # gas (wei) -> USDC at the live WETH/USDC mid price of the deepest pool, rounded up
+    rate = v.market.native_rate(usdc, c.amount_in)
+    gas_wei = plan.costs.l2_gas_cost_wei + plan.costs.l1_gas_cost_wei
+    assert plan.costs.gas_cost_in_token == -(-gas_wei * rate.token_amount // rate.native_wei)
+    assert plan.costs.net_profit == plan.costs.gross_profit - plan.costs.gas_cost_in_token
+    assert plan.costs.net_profit_wei == plan.costs.net_profit * rate.native_wei // rate.token_amount
+    receipt, realized = execute(rpc, dep, plan)
+    assert receipt["status"] == "0x1" and realized == plan.expected_profit

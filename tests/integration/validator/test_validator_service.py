@@ -10,41 +10,62 @@ from pathlib import Path
 
 import msgspec
 import pytest
-from prometheus_client import REGISTRY
-
 from mevbot import messages as m
 from mevbot import subjects as subj
 from mevbot.bus import Mode
 from mevbot.chain.deployment import Deployment
+from mevbot.chain.devtools import KEEPER, swap_v3
 from mevbot.chain.rpc import RpcClient
 from mevbot.config import load_settings
 from mevbot.nats_bus import NatsBus
 from mevbot.runtime import serve
-from services.validator.app import ValidatorService
-from mevbot.chain.devtools import KEEPER
+from prometheus_client import REGISTRY
 
-from .chainstate import candidate, mirror
+from services.validator.app import ValidatorService
+
+from .chainstate import candidate, mirror, snapshots
 from .test_validator_anvil import WIDE, dislocate, two_hop
 
 pytestmark = pytest.mark.integration
 
 
 def chain_config(dep: Deployment, path: Path) -> Path:
-    tokens = [{"address": t.address.lower(), "symbol": t.symbol, "decimals": t.decimals} for t in dep.tokens.values()]
-    path.write_text(json.dumps({
-        "chain_id": dep.chain_id, "name": "anvil", "wrapped_native": dep.weth.lower(),
-        "multicall3": "0x" + "ca" * 20,
-        "dexes": [
-            {"name": "uniswap_v2", "kind": "uniswap_v2", "factory": dep.uniswap_v2_factory.lower(),
-             "init_code_hash": dep.uniswap_v2_init_code_hash, "fee_pips": 3000},
-            {"name": "uniswap_v3", "kind": "uniswap_v3", "factory": dep.uniswap_v3_factory.lower(),
-             "init_code_hash": dep.uniswap_v3_init_code_hash, "fee_tiers": {"100": 1, "500": 10, "3000": 60, "10000": 200}},
-        ],
-        "base_tokens": [dep.weth.lower()],
-        "tokens": tokens,
-        "flash_loan_sources": [{"kind": "balancer_v2", "address": dep.balancer_vault.lower()},
-                               {"kind": "aave_v3", "address": dep.aave.pool.lower(), "fee_pips": 500}],
-    }))
+    tokens = [
+        {"address": t.address.lower(), "symbol": t.symbol, "decimals": t.decimals}
+        for t in dep.tokens.values()
+    ]
+    path.write_text(
+        json.dumps(
+            {
+                "chain_id": dep.chain_id,
+                "name": "anvil",
+                "wrapped_native": dep.weth.lower(),
+                "multicall3": "0x" + "ca" * 20,
+                "dexes": [
+                    {
+                        "name": "uniswap_v2",
+                        "kind": "uniswap_v2",
+                        "factory": dep.uniswap_v2_factory.lower(),
+                        "init_code_hash": dep.uniswap_v2_init_code_hash,
+                        "fee_pips": 3000,
+                    },
+                    {
+                        "name": "uniswap_v3",
+                        "kind": "uniswap_v3",
+                        "factory": dep.uniswap_v3_factory.lower(),
+                        "init_code_hash": dep.uniswap_v3_init_code_hash,
+                        "fee_tiers": {"100": 1, "500": 10, "3000": 60, "10000": 200},
+                    },
+                ],
+                "base_tokens": [dep.weth.lower()],
+                "tokens": tokens,
+                "flash_loan_sources": [
+                    {"kind": "balancer_v2", "address": dep.balancer_vault.lower()},
+                    {"kind": "aave_v3", "address": dep.aave.pool.lower(), "fee_pips": 500},
+                ],
+            }
+        )
+    )
     return path
 
 
@@ -53,22 +74,41 @@ def _metric(name: str, **labels: str) -> float:
 
 
 async def test_two_replicas_share_candidates_and_publish_plans_and_rejections(
-    anvil, rpc: RpcClient, market: Deployment, nats_url: str, namespace: str, tmp_path: Path
+    anvil,
+    rpc: RpcClient,
+    market: Deployment,
+    private_nats,
+    tmp_path: Path,
 ) -> None:
+    # a NATS server of our own: the shared one's JetStream storage is reserved by other suites' streams
+    nats_url, namespace = private_nats.url, "validatortest"
     dep = market
     dislocate(rpc, dep)
     store = mirror(rpc, dep)
     good = candidate(store, dep, two_hop(dep), dep.weth)
-    env = dict(WIDE, ARBITRUM_RPC_ENDPOINT=anvil.http_url, NATS_URL=nats_url, MEV_NAMESPACE=namespace,
-               CHAIN_CONFIG_PATH=str(chain_config(dep, tmp_path / "chain.json")), HTTP_PORT="0",
-               MIN_PROFIT_THRESHOLD="0", MAX_POSITION_SIZE="100000 ether", GAS_ESTIMATE_INCLUDES_L1="false",
-               EXECUTOR_CONTRACT_ADDRESS=dep.executor, EXECUTOR_SENDER_ADDRESS=KEEPER, LOG_LEVEL="warning",
-               VALIDATOR_MAX_STATE_AGE_BLOCKS="5")
+    env = dict(
+        WIDE,
+        ARBITRUM_RPC_ENDPOINT=anvil.http_url,
+        NATS_URL=nats_url,
+        MEV_NAMESPACE=namespace,
+        CHAIN_CONFIG_PATH=str(chain_config(dep, tmp_path / "chain.json")),
+        HTTP_PORT="0",
+        MIN_PROFIT_THRESHOLD="0",
+        MAX_POSITION_SIZE="100000 ether",
+        GAS_ESTIMATE_INCLUDES_L1="false",
+        EXECUTOR_CONTRACT_ADDRESS=dep.executor,
+        EXECUTOR_SENDER_ADDRESS=KEEPER,
+        LOG_LEVEL="warning",
+        VALIDATOR_MAX_STATE_AGE_BLOCKS="5",
+    )
     stop = asyncio.Event()
     services = [ValidatorService(env) for _ in range(2)]
     tasks = [
-        asyncio.create_task(serve(s, settings=load_settings(env=dict(env, REPLICA_ID=f"v{i}")), stop=stop,
-                                  install_signals=False))
+        asyncio.create_task(
+            serve(
+                s, settings=load_settings(env=dict(env, REPLICA_ID=f"v{i}")), stop=stop, install_signals=False
+            )
+        )
         for i, s in enumerate(services)
     ]
     client = NatsBus(nats_url, service="test-client", namespace=namespace, chain_id=dep.chain_id)
@@ -100,6 +140,23 @@ async def test_two_replicas_share_candidates_and_publish_plans_and_rejections(
             if len(plans) >= n and rejections:
                 break
             await asyncio.sleep(0.05)
+        # the replicas mirror pool state from mev.pools.snapshot: after someone else's swap, a
+        # snapshot newer than the candidate's state versions makes it stale with no simulation
+        swap_v3(rpc, dep, dep.v3_pool("WETH", "USDC", 500).address, dep.token("WETH"), 10**18)
+        for snap in snapshots(rpc, dep):
+            await client.publish(subj.POOL_SNAPSHOT, snap)
+        for _ in range(400):
+            if all(
+                s.store is not None and len(s.store) == len(dep.v2_pairs) + len(dep.v3_pools)
+                for s in services
+            ):
+                break
+            await asyncio.sleep(0.05)
+        await client.publish(subj.CANDIDATES, msgspec.structs.replace(good, candidate_id="moved"))
+        for _ in range(400):
+            if len(rejections) >= 2:
+                break
+            await asyncio.sleep(0.05)
     finally:
         stop.set()
         await asyncio.gather(*tasks)
@@ -107,5 +164,7 @@ async def test_two_replicas_share_candidates_and_publish_plans_and_rejections(
 
     assert sorted(p.candidate_id for p in plans) == sorted(f"good-{i}" for i in range(n))  # once each
     assert all(p.simulated and p.expected_profit == good.gross_profit for p in plans)
-    assert [r.candidate_id for r in rejections] == ["stale"] and rejections[0].reason == "stale_state"
-    assert _metric("mev_validator_rejections_total", reason="stale_state") == stale_before + 1
+    assert [r.candidate_id for r in rejections] == ["stale", "moved"]
+    assert [r.reason for r in rejections] == ["stale_state", "stale_state"]
+    assert "changed since" in rejections[1].detail and len(plans) == n
+    assert _metric("mev_validator_rejections_total", reason="stale_state") == stale_before + 2

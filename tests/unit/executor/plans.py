@@ -19,7 +19,7 @@ def make_plan(**overrides: Any) -> ExecutionPlan:
         PlanHop(pool=POOL_B, kind=PoolKind.UNISWAP_V3, token_in=USDC, token_out=WETH, zero_for_one=False,
                 amount_in=3_000 * 10**6, amount_out=10**18 + 10**16, min_amount_out=10**18 + 10**16, fee_pips=500),
     ]  # fmt: skip
-    fields: dict[str, Any] = dict(
+    fields: dict[str, Any] = dict(  # noqa: C408 - keyword style mirrors the Struct
         chain_id=42161, plan_id="p1", candidate_id="c1", cycle_id="cy1", hops=hops, loan_token=WETH,
         loan_amount=10**18, flash_source=FlashSource(kind=FlashSourceKind.BALANCER_V2, address="0x" + "cc" * 20),
         min_profit=10**16, expected_profit=10**16, expected_net_profit_wei=10**16 - 10**14,

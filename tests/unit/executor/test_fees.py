@@ -1,6 +1,6 @@
 import pytest
-
 from mevbot.errors import SafetyError
+
 from services.executor.fees import FeePolicy, fee_bid, gas_limit_with_margin, priority_fee_per_gas
 
 
@@ -27,8 +27,14 @@ def test_fee_bid_fields_and_profit_guard():
     assert fees.max_fee_per_gas_wei == 2 * 10**7 + 500_000_000
     assert fees.gas_limit == 240_000
     with pytest.raises(SafetyError):  # the gas bill would eat the gross profit
-        fee_bid(base_fee_wei=10**10, expected_net_profit_wei=10**15, expected_gross_profit_wei=10**15,
-                expected_gas_units=200_000, gas_limit=240_000, policy=FeePolicy(max_fee_per_gas_cap_wei=10**12))
+        fee_bid(
+            base_fee_wei=10**10,
+            expected_net_profit_wei=10**15,
+            expected_gross_profit_wei=10**15,
+            expected_gas_units=200_000,
+            gas_limit=240_000,
+            policy=FeePolicy(max_fee_per_gas_cap_wei=10**12),
+        )
 
 
 def test_fee_cap_is_enforced():
@@ -37,5 +43,11 @@ def test_fee_cap_is_enforced():
                    expected_gas_units=100_000, gas_limit=120_000, policy=policy)  # fmt: skip
     assert fees.max_fee_per_gas_wei == 10**9  # 2*base+prio clipped to the cap, still >= base+prio
     with pytest.raises(SafetyError):
-        fee_bid(base_fee_wei=10**9, expected_net_profit_wei=10**18, expected_gross_profit_wei=10**18,
-                expected_gas_units=100_000, gas_limit=120_000, policy=policy)
+        fee_bid(
+            base_fee_wei=10**9,
+            expected_net_profit_wei=10**18,
+            expected_gross_profit_wei=10**18,
+            expected_gas_units=100_000,
+            gas_limit=120_000,
+            policy=policy,
+        )

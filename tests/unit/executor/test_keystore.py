@@ -5,7 +5,6 @@ import stat
 
 import pytest
 from eth_account import Account
-
 from mevbot.config import Secret
 from mevbot.errors import KeystoreError
 from mevbot.keystore import list_keystores, load_signer, write_keystore
@@ -71,3 +70,22 @@ def test_signing_produces_a_recoverable_transaction(tmp_path):
     raw, tx_hash = signer.sign_transaction(tx)
     assert Account.recover_transaction(raw).lower() == signer.address
     assert tx_hash.startswith("0x") and len(tx_hash) == 66
+
+
+def test_fast_signing_is_byte_identical_to_eth_account(tmp_path):
+    import os
+
+    from eth_utils import to_checksum_address
+
+    key = os.urandom(32)
+    signer = load_signer(write_keystore(tmp_path, PASSWORD, key, scrypt_n=N).path, PASSWORD)
+    account = Account.from_key(key)
+    for nonce, data, value in ((0, b"", 0), (7, b"\x00" * 190, 1), (2**40, os.urandom(333), 10**18)):
+        tx = {"type": 2, "chainId": 42161, "nonce": nonce, "to": to_checksum_address("0x" + os.urandom(20).hex()),
+              "value": value, "data": data, "gas": 1_234_567, "maxFeePerGas": 3 * 10**9 + 17,
+              "maxPriorityFeePerGas": 10**8 + 3}  # fmt: skip
+        raw, tx_hash = signer.sign_transaction(tx)
+        reference = account.sign_transaction(tx)
+        assert raw == bytes(reference.raw_transaction)
+        assert tx_hash == "0x" + bytes(reference.hash).hex()
+        assert Account.recover_transaction(raw) == account.address

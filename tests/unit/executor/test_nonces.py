@@ -1,6 +1,6 @@
 import pytest
-
 from mevbot.errors import ExecutionError
+
 from services.executor.nonces import NonceManager
 
 

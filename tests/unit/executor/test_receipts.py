@@ -8,7 +8,7 @@ POOL = "0x" + "bb" * 20
 
 
 def t(token, src, dst, amount):
-    pad = lambda x: "0x" + "00" * 12 + x[2:]  # noqa: E731
+    pad = lambda x: "0x" + "00" * 12 + x[2:]
     return {"address": token, "topics": [TRANSFER_TOPIC, pad(src), pad(dst)], "data": hex(amount)}
 
 

@@ -1,4 +1,5 @@
 from mevbot.messages import PlanHop, PoolKind
+
 from services.executor import reasons
 from services.executor.safety import Limits, check_plan, loan_value_wei, once_key
 from tests.unit.executor.plans import USDC, WETH, make_plan
@@ -26,9 +27,13 @@ def test_wrong_chain_and_deadline_and_age():
 
 def test_min_profit_threshold_and_position_size():
     assert reason(make_plan(expected_net_profit_wei=10**15 - 1)) == reasons.PROFIT_BELOW_THRESHOLD
-    small = Limits(chain_id=42161, max_position_size_wei=10**18 - 1, min_profit_threshold_wei=0, native_token=WETH)
+    small = Limits(
+        chain_id=42161, max_position_size_wei=10**18 - 1, min_profit_threshold_wei=0, native_token=WETH
+    )
     assert reason(make_plan(), small) == reasons.POSITION_TOO_LARGE
-    exact = Limits(chain_id=42161, max_position_size_wei=10**18, min_profit_threshold_wei=0, native_token=WETH)
+    exact = Limits(
+        chain_id=42161, max_position_size_wei=10**18, min_profit_threshold_wei=0, native_token=WETH
+    )
     assert reason(make_plan(), exact) is None
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from mevbot import messages as m
 from mevbot import subjects
 from mevbot.bus import InMemoryBus, Mode, durable_name, stream_for, subject_matches
@@ -47,8 +46,10 @@ async def test_shared_mode_splits_and_replica_mode_copies() -> None:
     await bus.subscribe(subjects.BLOCK_HEAD, _collect(r1), mode=Mode.REPLICA, durable="d1")
     await bus.subscribe(subjects.BLOCK_HEAD, _collect(r2), mode=Mode.REPLICA, durable="d2")
     for i in range(4):
-        await bus.publish(subjects.BLOCK_HEAD, m.BlockHead(chain_id=1, block_number=i, block_hash="0x",
-                                                           parent_hash="0x", timestamp=0))
+        await bus.publish(
+            subjects.BLOCK_HEAD,
+            m.BlockHead(chain_id=1, block_number=i, block_hash="0x", parent_hash="0x", timestamp=0),
+        )
     assert sorted(a + b) == [0, 1, 2, 3] and len(a) == len(b) == 2
     assert r1 == r2 == [0, 1, 2, 3]
 

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from mevbot.chainconfig import default_chain_config, load_chain_config, parse_chain_config, to_json
 from mevbot.errors import ConfigError
 from mevbot.messages import FlashSourceKind, PoolKind
@@ -24,7 +23,10 @@ def test_arbitrum_defaults() -> None:
     assert uni.kind is PoolKind.UNISWAP_V3 and uni.fee_tiers == {100: 1, 500: 10, 3000: 60, 10000: 200}
     assert uni.init_code_hash == "0xe34f199b19b2b4f47f68442619d555527d244f78a3297ea89325f843f87b8b54"
     algebra = c.dex("camelot_v3")
-    assert algebra.kind is PoolKind.ALGEBRA and algebra.create2_deployer == "0x6dd3fb9653b10e806650f107c3b5a0a6ff974f65"
+    assert (
+        algebra.kind is PoolKind.ALGEBRA
+        and algebra.create2_deployer == "0x6dd3fb9653b10e806650f107c3b5a0a6ff974f65"
+    )
     assert c.dex("pancakeswap_v3").fee_tiers[2500] == 50
     assert c.dex_by_factory("0xf1D7CC64Fb4452F05c498126312eBE29f30Fbcf9").name == "uniswap_v2"
     assert c.flash_source(FlashSourceKind.BALANCER_V2).fee_pips == 0
@@ -56,10 +58,10 @@ def test_local_chain_config_from_yaml(tmp_path: Path) -> None:
     path.write_text(f"""
 chain_id: 31337
 name: devnet
-wrapped_native: "{weth.upper().replace('0X', '0x')}"
-multicall3: "0x{'dd' * 20}"
+wrapped_native: "{weth.upper().replace("0X", "0x")}"
+multicall3: "0x{"dd" * 20}"
 dexes:
-  - {{name: uniswap_v2, kind: uniswap_v2, factory: "{factory}", init_code_hash: "0x{'11' * 32}", fee_pips: 3000}}
+  - {{name: uniswap_v2, kind: uniswap_v2, factory: "{factory}", init_code_hash: "0x{"11" * 32}", fee_pips: 3000}}
 base_tokens: ["{weth}"]
 tokens:
   - {{address: "{weth}", symbol: WETH, decimals: 18}}
@@ -69,14 +71,17 @@ tokens:
     assert c.chain_id == 31337 and c.wrapped_native == weth and c.dexes[0].fee_pips == 3000
 
 
-@pytest.mark.parametrize(("mutate", "fragment"), [
-    (lambda d: d.update(wrapped_native="0x123"), "wrapped_native"),
-    (lambda d: d["dexes"][0].update(init_code_hash="0xdead"), "init_code_hash"),
-    (lambda d: d["dexes"][0].update(kind="balancer"), "kind"),
-    (lambda d: d.update(base_tokens=["0x" + "ee" * 20]), "base token"),
-    (lambda d: d.pop("chain_id"), "chain_id"),
-    (lambda d: d["dexes"].append(dict(d["dexes"][0])), "unique"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "fragment"),
+    [
+        (lambda d: d.update(wrapped_native="0x123"), "wrapped_native"),
+        (lambda d: d["dexes"][0].update(init_code_hash="0xdead"), "init_code_hash"),
+        (lambda d: d["dexes"][0].update(kind="balancer"), "kind"),
+        (lambda d: d.update(base_tokens=["0x" + "ee" * 20]), "base token"),
+        (lambda d: d.pop("chain_id"), "chain_id"),
+        (lambda d: d["dexes"].append(dict(d["dexes"][0])), "unique"),
+    ],
+)
 def test_bad_chain_config_names_the_key(mutate, fragment) -> None:  # type: ignore[no-untyped-def]
     raw = json.loads(to_json(default_chain_config()))
     mutate(raw)

@@ -12,7 +12,6 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
-
 from mevbot import metrics
 from mevbot.config_keys import scan
 from mevbot.supervisor import SERVICES
@@ -37,7 +36,9 @@ def _compose_binary() -> list[str] | None:
     return None
 
 
-@pytest.mark.skipif(_compose_binary() is None, reason="no docker compose binary here (the schema test still runs)")
+@pytest.mark.skipif(
+    _compose_binary() is None, reason="no docker compose binary here (the schema test still runs)"
+)
 def test_docker_compose_config_accepts_it() -> None:
     cmd = [*(_compose_binary() or []), "-f", str(ROOT / "docker-compose.yml"), "config", "-q"]
     result = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
@@ -83,13 +84,17 @@ def test_prometheus_scrapes_every_replica_of_every_service() -> None:
 def test_grafana_dashboard_queries_only_metrics_that_exist() -> None:
     dashboard = json.loads((ROOT / "deploy/grafana/dashboards/mevbot.json").read_text())
     exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
-    used = {re.sub(r"_(total|bucket|sum|count)$", "", n) for e in exprs for n in re.findall(r"\bmev_[a-z_]+", e)}
+    used = {
+        re.sub(r"_(total|bucket|sum|count)$", "", n) for e in exprs for n in re.findall(r"\bmev_[a-z_]+", e)
+    }
     defined = {
         getattr(metrics, attr)._name for attr in dir(metrics) if hasattr(getattr(metrics, attr), "_name")
     }
     assert used and used <= defined, used - defined
-    for path in ("deploy/grafana/provisioning/datasources/prometheus.yml",
-                 "deploy/grafana/provisioning/dashboards/mevbot.yml"):
+    for path in (
+        "deploy/grafana/provisioning/datasources/prometheus.yml",
+        "deploy/grafana/provisioning/dashboards/mevbot.yml",
+    ):
         assert yaml.safe_load((ROOT / path).read_text())["apiVersion"] == 1
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from mevbot.config import (
     Secret,
     env_bool,
@@ -50,7 +49,10 @@ retry:
   backoffMultiplier: 2
   maxBackoff: 8s
 """
-ENV = {"ARBITRUM_RPC_ENDPOINT": "https://rpc.example/KEY123", "ARBITRUM_WS_ENDPOINT": "wss://ws.example/KEY123"}
+ENV = {
+    "ARBITRUM_RPC_ENDPOINT": "https://rpc.example/KEY123",
+    "ARBITRUM_WS_ENDPOINT": "wss://ws.example/KEY123",
+}
 
 
 def raises_naming(key: str):  # type: ignore[no-untyped-def]
@@ -85,8 +87,10 @@ def test_int_forms_and_ranges() -> None:
         env_int("X", env={"X": "70000"}, max_value=65535)
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("true", True), ("FALSE", False), ("1", True), ("0", False),
-                                                ("yes", True), ("off", False)])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("true", True), ("FALSE", False), ("1", True), ("0", False), ("yes", True), ("off", False)],
+)
 def test_bool_forms(raw: str, expected: bool) -> None:
     assert env_bool("EXECUTION_ENABLED", env={"EXECUTION_ENABLED": raw}) is expected
 
@@ -96,10 +100,18 @@ def test_bad_bool_names_the_key() -> None:
         load_settings({"EXECUTION_ENABLED": "maybe"})
 
 
-@pytest.mark.parametrize(("raw", "wei"), [
-    ("50000000000000000", 5 * 10**16), ("5e16", 5 * 10**16), ("0.05 ether", 5 * 10**16), ("0.05ether", 5 * 10**16),
-    ("30 gwei", 30 * 10**9), ("1_000", 1000), (str(2**256 - 1), 2**256 - 1),
-])
+@pytest.mark.parametrize(
+    ("raw", "wei"),
+    [
+        ("50000000000000000", 5 * 10**16),
+        ("5e16", 5 * 10**16),
+        ("0.05 ether", 5 * 10**16),
+        ("0.05ether", 5 * 10**16),
+        ("30 gwei", 30 * 10**9),
+        ("1_000", 1000),
+        (str(2**256 - 1), 2**256 - 1),
+    ],
+)
 def test_wei_forms_are_exact(raw: str, wei: int) -> None:
     assert parse_wei(raw) == wei
 
@@ -158,7 +170,9 @@ def test_providers_from_endpoints_when_no_yaml() -> None:
 
 def test_redact_url() -> None:
     assert redact_url("redis://user:pw@host:6379/0") == "redis://user:***@host:6379/0"
-    assert "abcdef0123456789abcdef" not in redact_url("https://arb-mainnet.g.alchemy.com/v2/abcdef0123456789abcdef")
+    assert "abcdef0123456789abcdef" not in redact_url(
+        "https://arb-mainnet.g.alchemy.com/v2/abcdef0123456789abcdef"
+    )
 
 
 # --- providers YAML ----------------------------------------------------------------------------
@@ -166,7 +180,11 @@ def test_redact_url() -> None:
 
 def test_runbook_yaml_parses_with_expansion() -> None:
     config = parse_provider_config(RUNBOOK_YAML, ENV)
-    assert [p.name for p in config.providers] == ["chainstack-primary", "chainstack-websocket", "public-fallback"]
+    assert [p.name for p in config.providers] == [
+        "chainstack-primary",
+        "chainstack-websocket",
+        "public-fallback",
+    ]
     primary = config.providers[0]
     assert primary.endpoint == ENV["ARBITRUM_RPC_ENDPOINT"] and primary.type == "https"
     assert primary.timeout_s == 30.0 and primary.rate_limit_per_s == 100 and primary.weight == 100
@@ -196,18 +214,21 @@ def test_yaml_file_loaded_through_settings(tmp_path: Path) -> None:
     assert len(s.providers.providers) == 3 and s.providers.http[0].name == "chainstack-primary"
 
 
-@pytest.mark.parametrize(("text", "fragment"), [
-    ("providers: [a, b", "invalid YAML"),
-    ("- just a list", "mapping"),
-    ("providers: []", "non-empty"),
-    ("providers: [{name: a, endpoint: 'https://x', type: ftp}]", "type"),
-    ("providers: [{name: a, endpoint: 'https://x', type: wss}]", "does not match"),
-    ("providers: [{name: a, endpoint: 'https://x', timeout: soon}]", "timeout"),
-    ("providers: [{name: a, endpoint: 'https://x', weight: -3}]", "weight"),
-    ("providers: [{endpoint: 'https://x'}]", "name"),
-    ("providers: [{name: a, endpoint: 'https://x'}, {name: a, endpoint: 'https://y'}]", "unique"),
-    ("providers: [{name: a, endpoint: 'https://x'}]\nretry: {maxRetries: many}", "retry.maxRetries"),
-])
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("providers: [a, b", "invalid YAML"),
+        ("- just a list", "mapping"),
+        ("providers: []", "non-empty"),
+        ("providers: [{name: a, endpoint: 'https://x', type: ftp}]", "type"),
+        ("providers: [{name: a, endpoint: 'https://x', type: wss}]", "does not match"),
+        ("providers: [{name: a, endpoint: 'https://x', timeout: soon}]", "timeout"),
+        ("providers: [{name: a, endpoint: 'https://x', weight: -3}]", "weight"),
+        ("providers: [{endpoint: 'https://x'}]", "name"),
+        ("providers: [{name: a, endpoint: 'https://x'}, {name: a, endpoint: 'https://y'}]", "unique"),
+        ("providers: [{name: a, endpoint: 'https://x'}]\nretry: {maxRetries: many}", "retry.maxRetries"),
+    ],
+)
 def test_bad_yaml_names_the_key(text: str, fragment: str) -> None:
     with raises_naming("PROVIDER_CONFIG_PATH") as info:
         parse_provider_config(text, {})

@@ -43,13 +43,15 @@ def test_subject_table_covers_every_stream_and_message_type() -> None:
     for spec in subjects.SUBJECTS:
         documented.update(typing.get_args(spec.message) or (spec.message,))
     assert documented == set(typing.get_args(m.AnyMessage))
-    stream_names = {spec.durability.split()[-1] for spec in subjects.SUBJECTS if spec.durability.startswith("JetStream")}
+    stream_names = {
+        spec.durability.split()[-1] for spec in subjects.SUBJECTS if spec.durability.startswith("JetStream")
+    }
     assert stream_names == {s.name for s in subjects.STREAMS}
 
 
 def readme_config_keys() -> set[str]:
     table = _section(README, "<!-- BEGIN configuration table", "<!-- END configuration table -->")
-    return set(re.findall(r"^\| `([A-Z][A-Z0-9_]*)` \|", table, flags=re.M))
+    return set(re.findall(r"^\| `([A-Z][A-Z0-9_]*)` \|", table, flags=re.MULTILINE))
 
 
 def test_every_documented_key_is_read_by_the_code() -> None:
@@ -61,7 +63,9 @@ def test_every_documented_key_is_read_by_the_code() -> None:
 
 def test_every_key_the_code_reads_is_documented() -> None:
     read = set(scan(ROOT))
-    documented = readme_config_keys() | set(re.findall(r"^\| `([A-Z][A-Z0-9_]*)` \|", CONFIG_DOC, flags=re.M))
+    documented = readme_config_keys() | set(
+        re.findall(r"^\| `([A-Z][A-Z0-9_]*)` \|", CONFIG_DOC, flags=re.MULTILINE)
+    )
     assert read - documented == set(), "read by the code but not documented: run scripts/gen_docs.py"
 
 
@@ -72,9 +76,19 @@ def test_generated_docs_are_current() -> None:
 
 def test_runbook_keys_are_all_supported() -> None:
     runbook = {
-        "ARBITRUM_RPC_ENDPOINT", "ARBITRUM_WS_ENDPOINT", "BACKUP_RPC_ENDPOINT", "LOG_LEVEL", "LOG_FORMAT",
-        "LOG_OUTPUT", "METRICS_ENABLED", "METRICS_PORT", "MEV_BOT_ENCRYPTION_KEY", "EXECUTION_ENABLED",
-        "MAX_POSITION_SIZE", "MIN_PROFIT_THRESHOLD", "PROVIDER_CONFIG_PATH",
+        "ARBITRUM_RPC_ENDPOINT",
+        "ARBITRUM_WS_ENDPOINT",
+        "BACKUP_RPC_ENDPOINT",
+        "LOG_LEVEL",
+        "LOG_FORMAT",
+        "LOG_OUTPUT",
+        "METRICS_ENABLED",
+        "METRICS_PORT",
+        "MEV_BOT_ENCRYPTION_KEY",
+        "EXECUTION_ENABLED",
+        "MAX_POSITION_SIZE",
+        "MIN_PROFIT_THRESHOLD",
+        "PROVIDER_CONFIG_PATH",
     }
     assert runbook <= readme_config_keys() and runbook <= set(scan(ROOT))
 

@@ -6,7 +6,6 @@ import asyncio
 
 import httpx
 import pytest
-
 from mevbot import messages as m
 from mevbot import subjects
 from mevbot.bus import InMemoryBus
@@ -48,8 +47,6 @@ async def _get(port: int, path: str) -> httpx.Response:
         return await client.get(f"http://127.0.0.1:{port}{path}")
 
 
-
-
 async def test_lifecycle_health_and_shutdown() -> None:
     settings = load_settings({"HTTP_PORT": "0", "HTTP_HOST": "127.0.0.1"})
     bus = InMemoryBus("probe")
@@ -73,8 +70,10 @@ async def test_lifecycle_health_and_shutdown() -> None:
     assert not_ready.status_code == 503 and not_ready.json()["checks"]["flag"] == "fail"
     service.ready_flag = True
     assert (await _get(port, "/health/ready")).status_code == 200
-    await bus.publish(subjects.BLOCK_HEAD, m.BlockHead(chain_id=1, block_number=7, block_hash="0x",
-                                                       parent_hash="0x", timestamp=0))
+    await bus.publish(
+        subjects.BLOCK_HEAD,
+        m.BlockHead(chain_id=1, block_number=7, block_hash="0x", parent_hash="0x", timestamp=0),
+    )
     assert service.heads == [7]
     assert "mev_stage_latency_seconds" in (await _get(port, "/metrics")).text
     stop.set()
@@ -102,8 +101,9 @@ async def test_metrics_disabled_gives_404() -> None:
 
     service.start = start  # type: ignore[method-assign]
     stop = asyncio.Event()
-    task = asyncio.create_task(serve(service, settings=settings, bus=InMemoryBus("probe"), stop=stop,
-                                     install_signals=False))
+    task = asyncio.create_task(
+        serve(service, settings=settings, bus=InMemoryBus("probe"), stop=stop, install_signals=False)
+    )
     while not ports:
         await asyncio.sleep(0.01)
     assert (await _get(ports[0], "/metrics")).status_code == 404

@@ -7,15 +7,14 @@ from dataclasses import replace
 
 import msgspec
 import pytest
-
 from mevbot.amm.v2 import UniswapV2Pool
 from mevbot.gas.l1 import l1_from_node_interface
 from mevbot.messages import FlashSourceKind
+
 from services.validator import reasons
 from services.validator.core import SimulationOutcome, draft_plan, finalize, screen
 from services.validator.costs import NativeRate
 from services.validator.profiles import PROFILES
-
 from tests.unit.validator.helpers import USDC, WETH, context, settings, v2_cycle_candidate
 
 E18 = 10**18
@@ -59,7 +58,9 @@ def test_within_profile_goes_as_detected() -> None:
 
 @pytest.mark.parametrize(("age", "ok"), [(0, True), (2, True), (3, False), (50, False)])
 def test_state_age_boundary(age: int, ok: bool) -> None:
-    s = screen(candidate(block=100), settings("aggressive", max_state_age_blocks=2), context(head_block=100 + age))
+    s = screen(
+        candidate(block=100), settings("aggressive", max_state_age_blocks=2), context(head_block=100 + age)
+    )
     assert (s.rejection is None) is ok
     if not ok:
         assert s.rejection.reason == reasons.STALE_STATE
@@ -68,10 +69,10 @@ def test_state_age_boundary(age: int, ok: bool) -> None:
 @pytest.mark.parametrize(
     ("kw", "fot", "reason"),
     [
-        (dict(denied_tokens=frozenset({USDC})), set(), reasons.TOKEN_DENIED),
-        (dict(allowed_tokens=frozenset({WETH})), set(), reasons.TOKEN_NOT_ALLOWED),
-        (dict(allowed_tokens=frozenset({WETH, USDC})), {USDC}, reasons.FEE_ON_TRANSFER),
-        (dict(), set(), None),
+        ({"denied_tokens": frozenset({USDC})}, set(), reasons.TOKEN_DENIED),
+        ({"allowed_tokens": frozenset({WETH})}, set(), reasons.TOKEN_NOT_ALLOWED),
+        ({"allowed_tokens": frozenset({WETH, USDC})}, {USDC}, reasons.FEE_ON_TRANSFER),
+        ({}, set(), None),
     ],
 )
 def test_token_rules(kw, fot, reason) -> None:
@@ -103,7 +104,10 @@ def test_over_position_is_downsized() -> None:
     profile = replace(PROFILES["aggressive"], max_position_wei=E18)
     s = screen(c, replace(settings("aggressive"), profile=profile), context(pools=Lookup(*pools())))
     assert s.rejection is None and s.drafts[0].amount_in <= E18
-    assert screen(c, replace(settings("aggressive"), profile=profile), context()).rejection.reason == reasons.POSITION_LIMIT
+    assert (
+        screen(c, replace(settings("aggressive"), profile=profile), context()).rejection.reason
+        == reasons.POSITION_LIMIT
+    )
 
 
 def test_prescreen_rejects_when_gas_eats_the_profit() -> None:
@@ -120,7 +124,9 @@ def _approved_setup(profile_min_wei: int | None = None):
     ctx = context()
     d = screen(c, st, ctx).drafts[0]
     plan = draft_plan(d, st, head_block=100, base_fee_wei=ctx.base_fee_wei)
-    sim = SimulationOutcome(True, tuple(h.amount_out for h in plan.hops), plan.expected_profit, gas_used=230_000)
+    sim = SimulationOutcome(
+        True, tuple(h.amount_out for h in plan.hops), plan.expected_profit, gas_used=230_000
+    )
     return c, st, ctx, plan, sim
 
 
@@ -153,7 +159,7 @@ def test_min_net_profit_boundary() -> None:
 
 
 def test_max_position_boundary_at_finalize() -> None:
-    c, st, ctx, plan, sim = _approved_setup()
+    _c, st, ctx, plan, sim = _approved_setup()
     l1 = l1_from_node_interface(0, ctx.base_fee_wei)
     for max_wei, ok in ((plan.loan_amount, True), (plan.loan_amount - 1, False)):
         st2 = replace(st, profile=replace(st.profile, max_position_wei=max_wei))
@@ -165,21 +171,29 @@ def test_max_position_boundary_at_finalize() -> None:
     ("change", "reason"),
     [
         (lambda s: replace(s, success=False, error="Shortfall(5)"), reasons.SIMULATION_REVERTED),
-        (lambda s: replace(s, hop_amounts_out=(s.hop_amounts_out[0] - 1,) + s.hop_amounts_out[1:]),
-         reasons.SIMULATION_MISMATCH),
+        (
+            lambda s: replace(s, hop_amounts_out=(s.hop_amounts_out[0] - 1,) + s.hop_amounts_out[1:]),
+            reasons.SIMULATION_MISMATCH,
+        ),
         (lambda s: replace(s, profit=s.profit + 1), reasons.SIMULATION_MISMATCH),
         (lambda s: replace(s, hop_amounts_out=(), profit=None), reasons.SIMULATION_MISMATCH),
     ],
 )
 def test_simulation_must_equal_prediction(change, reason) -> None:
     _, st, ctx, plan, sim = _approved_setup()
-    out = finalize(plan, change(sim), l1_from_node_interface(0, ctx.base_fee_wei), ctx.base_fee_wei,
-                   NativeRate.IDENTITY, st)
+    out = finalize(
+        plan,
+        change(sim),
+        l1_from_node_interface(0, ctx.base_fee_wei),
+        ctx.base_fee_wei,
+        NativeRate.IDENTITY,
+        st,
+    )
     assert isinstance(out, tuple) and out[0] == reason
 
 
 def test_arbitrum_estimate_already_contains_the_l1_units() -> None:
-    c, st, ctx, plan, sim = _approved_setup()
+    _c, st, ctx, plan, sim = _approved_setup()
     l1 = l1_from_node_interface(1_500, ctx.base_fee_wei)
     out = finalize(plan, sim, l1, ctx.base_fee_wei, NativeRate.IDENTITY, st)  # default: includes L1
     assert out.costs.l2_gas_cost_wei == (230_000 - 1_500) * ctx.base_fee_wei

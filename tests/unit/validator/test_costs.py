@@ -4,10 +4,11 @@ into the profit token, net profit."""
 from __future__ import annotations
 
 import pytest
-
+from mevbot.errors import ValidationError
 from mevbot.gas.l1 import L1Fallback, l1_from_fallback, l1_from_gas_info_prices, l1_from_node_interface
 from mevbot.gas.model import fee_bid, gas_cost, gas_limit_with_margin, priority_fee_for_share
 from mevbot.messages import FlashSourceKind
+
 from services.validator.costs import (
     NativeRate,
     aave_flash_premium,
@@ -16,7 +17,6 @@ from services.validator.costs import (
     uniswap_v3_flash_fee,
 )
 from services.validator.flash import FlashOption, choose_flash_source
-
 from tests.unit.validator.helpers import AAVE, USDC, VAULT, WETH
 
 
@@ -66,7 +66,7 @@ def test_flash_choice_cheapest_then_preference_and_no_locked_pool() -> None:
     cheap = [options[0], options[1]]
     assert choose_flash_source(cheap, WETH, 2 * 10**18, ["0xother"]).kind is FlashSourceKind.UNISWAP_V3
     assert choose_flash_source(cheap, WETH, 2 * 10**18, [pool]).kind is FlashSourceKind.AAVE_V3
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         choose_flash_source(options, USDC, 1, [])
 
 

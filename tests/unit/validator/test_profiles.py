@@ -10,16 +10,31 @@ import pytest
 from services.validator.core import assess_impact, hop_limit_ppm
 from services.validator.impact import path_impact_ppm
 from services.validator.profiles import PROFILES, RiskCategory, categorize, profile_table
-
 from tests.unit.validator.helpers import impact_hop
 
-N, L, M, H, X = (RiskCategory.NEGLIGIBLE, RiskCategory.LOW, RiskCategory.MEDIUM, RiskCategory.HIGH,
-                 RiskCategory.EXTREME)
+N, L, M, H, X = (
+    RiskCategory.NEGLIGIBLE,
+    RiskCategory.LOW,
+    RiskCategory.MEDIUM,
+    RiskCategory.HIGH,
+    RiskCategory.EXTREME,
+)
 
 
 @pytest.mark.parametrize(
     ("impact_ppm", "category"),
-    [(0, N), (999, N), (1000, L), (4999, L), (5000, M), (9999, M), (10000, H), (29999, H), (30000, X), (10**6, X)],
+    [
+        (0, N),
+        (999, N),
+        (1000, L),
+        (4999, L),
+        (5000, M),
+        (9999, M),
+        (10000, H),
+        (29999, H),
+        (30000, X),
+        (10**6, X),
+    ],
 )
 def test_category_bounds(impact_ppm: int, category: RiskCategory) -> None:
     assert categorize(impact_ppm) is category
@@ -69,7 +84,7 @@ def test_path_impact_threshold(profile: str) -> None:
     head = [a]
     while path_impact_ppm(head + [a]) <= p.max_path_impact_ppm:
         head.append(a)
-    b = next(b for b in range(0, a + 1) if path_impact_ppm(head + [b]) > p.max_path_impact_ppm)
+    b = next(b for b in range(a + 1) if path_impact_ppm(head + [b]) > p.max_path_impact_ppm)
     hops = [impact_hop(x, pool=f"0x{i}") for i, x in enumerate(head)]
     under = assess_impact(hops + [impact_hop(b - 1, pool="0xff")], p)
     over = assess_impact(hops + [impact_hop(b, pool="0xff")], p)
@@ -107,5 +122,22 @@ def test_global_limits_tighten(global_min: int, global_max: int, want_min: int, 
 
 def test_profile_table_lists_every_profile_and_threshold() -> None:
     table = profile_table()
-    for name in ("Conservative", "Default", "Aggressive", "VALIDATOR_MAX_HOP_IMPACT_BPS", "Negligible, Low, Medium"):
+    for name in (
+        "Conservative",
+        "Default",
+        "Aggressive",
+        "VALIDATOR_MAX_HOP_IMPACT_BPS",
+        "Negligible, Low, Medium",
+    ):
         assert name in table
+
+
+def test_profiles_doc_is_current() -> None:
+    from pathlib import Path
+
+    from services.validator.profiles import profiles_doc
+
+    doc = Path(__file__).resolve().parents[3] / "docs" / "validator_profiles.md"
+    assert doc.read_text() == profiles_doc(), (
+        "regenerate: python -c 'from services.validator.profiles import ...'"
+    )

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from mevbot.amm.cycle import cycle_amounts
 from mevbot.amm.v2 import UniswapV2Pool
-from services.validator.split import Limits, recommend
 
+from services.validator.split import Limits, recommend
 from tests.unit.validator.helpers import USDC, WETH, v3_full_range_pool
 
 E18 = 10**18
@@ -20,7 +20,9 @@ def market():
     return deep, b500, b3000
 
 
-LIMITS = Limits(max_hop_impact_ppm=7_500, max_path_impact_ppm=15_000, max_ticks_crossed=5, max_input=100 * E18)
+LIMITS = Limits(
+    max_hop_impact_ppm=7_500, max_path_impact_ppm=15_000, max_ticks_crossed=5, max_input=100 * E18
+)
 
 
 def flat_cost(cost: int):

@@ -48,16 +48,10 @@ class AlgebraPool(UniswapV3Pool):
                    info.tick_spacing or ALGEBRA_TICK_SPACING, snapshot.sqrt_price_x96, snapshot.tick,
                    snapshot.liquidity, snapshot.ticks, block_number=snapshot.block_number)
 
-    def _swap(self, zero_for_one: bool, amount_specified: int, limit, full: bool):
+    def _direction_fee(self, zero_for_one: bool) -> int:
         if zero_for_one or self.fee_otz_pips is None:
-            return super()._swap(zero_for_one, amount_specified, limit, full)
-        # one-to-zero with its own fee: swap with that fee in place (restored even on a revert)
-        fee_zto = self.fee_pips
-        self.fee_pips = self.fee_otz_pips
-        try:
-            return super()._swap(zero_for_one, amount_specified, limit, full)
-        finally:
-            self.fee_pips = fee_zto
+            return self.fee_pips
+        return self.fee_otz_pips
 
     def apply_fee(self, fee_pips: int, *, block_number: int, fee_otz_pips: int | None = None) -> None:
         """The Fee event: the pool's current fee (both directions unless ``fee_otz_pips`` is given)."""
@@ -76,22 +70,3 @@ class AlgebraPool(UniswapV3Pool):
     def _restore_scalars(self, scalars: tuple) -> None:
         super()._restore_scalars(scalars[:-1])
         self.fee_otz_pips = scalars[-1]
-
-    def float_segments(self, zero_for_one: bool):
-        if zero_for_one or self.fee_otz_pips is None:
-            return super().float_segments(zero_for_one)
-        fee_zto = self.fee_pips
-        self.fee_pips = self.fee_otz_pips
-        try:
-            from mevbot.amm.mobius import SegmentCurve, _v3_segments
-
-            # materialise eagerly: the generator reads fee_pips lazily
-            gen = _v3_segments(self, zero_for_one)
-            segments = []
-            for seg in gen:
-                segments.append(seg)
-                if len(segments) > 512:
-                    break
-            return SegmentCurve(segments)
-        finally:
-            self.fee_pips = fee_zto

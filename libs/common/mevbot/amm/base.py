@@ -50,6 +50,7 @@ class SwapResult:
         "protocol_fee",
         "reserve0_after",
         "reserve1_after",
+        "last_step_amount_remaining",
     )
 
     def __init__(
@@ -82,6 +83,9 @@ class SwapResult:
         self.protocol_fee = protocol_fee
         self.reserve0_after = reserve0_after
         self.reserve1_after = reserve1_after
+        # V3: amountSpecifiedRemaining when the last computeSwapStep began (its fee floor is what
+        # the exact-input rounding loses; cycle sizing aligns it)
+        self.last_step_amount_remaining = 0
 
     @property
     def amount0(self) -> int:

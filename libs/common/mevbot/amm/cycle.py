@@ -22,7 +22,7 @@ followed by the same refinement.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from math import inf, isfinite, sqrt
+from math import gcd, inf, isfinite, sqrt
 
 from mevbot.amm.base import PoolState
 from mevbot.errors import AmmError
@@ -163,16 +163,43 @@ def _golden_search(hops: Sequence[Hop], lo: int, hi: int) -> int:
 
 
 def _left_end(hops: Sequence[Hop], amounts: list[int], min_input: int) -> list[int]:
-    """Amounts at the smallest input giving the same final output (the best point of its plateau)."""
+    """Amounts at the smallest input giving the same final output (the best point of its plateau).
+
+    Walks back from the last hop: where the forward amounts already sit at a step (one unit less
+    input gives less output) a single quote proves it, otherwise ``min_amount_in_for`` finds it.
+    """
+    need = amounts[-1]
     try:
-        x_left = _min_input_for_output(hops, amounts[-1])
+        for i in range(len(hops) - 1, -1, -1):
+            pool, zero_for_one = hops[i]
+            candidate = amounts[i]
+            if need == amounts[i + 1] and (candidate <= 1 or pool.quote_exact_in(zero_for_one, candidate - 1) < need):
+                need = candidate
+            else:
+                need = pool.min_amount_in_for(zero_for_one, need)
     except AmmError:
         return amounts
-    if min_input <= x_left < amounts[0]:
-        left = cycle_amounts(hops, x_left)
+    if min_input <= need < amounts[0]:
+        left = cycle_amounts(hops, need)
         if left[-1] - left[0] >= amounts[-1] - amounts[0]:
             return left
     return amounts
+
+
+def _right_neighbour(hops: Sequence[Hop], amounts: list[int]) -> list[int] | None:
+    """Amounts at input + 1, or None when the first hop's output does not change (then the profit
+    is one unit lower: no need to quote the rest)."""
+    x = amounts[0] + 1
+    pool, zero_for_one = hops[0]
+    first = pool.quote_exact_in(zero_for_one, x)
+    if first == amounts[1]:
+        return None
+    out = [x, first]
+    a = first
+    for pool, zero_for_one in hops[1:]:
+        a = pool.quote_exact_in(zero_for_one, a)
+        out.append(a)
+    return out
 
 
 _PHI_FRAC = (sqrt(5.0) - 1.0) / 2.0
@@ -214,13 +241,42 @@ def _curve_slope(curve, x: float) -> float:
         k += 1
 
 
+def _middle_targets(consumer: Hop, o0: int, width: int) -> list[int]:
+    """Targets for the amount fed into ``consumer``: all of ``o0 +- width``, and, when the consumer
+    is a V3 pool, the amounts just at or below the next multiples of its fee-floor period (the
+    exact input loses ``1 - frac`` of a unit to ``mulDiv(remaining, 1e6 - fee, 1e6)`` in its last
+    step, nothing when ``remaining*(1e6-fee)`` is a multiple of 1e6)."""
+    targets = set(range(max(1, o0 - width), o0 + width + 1))
+    pool, zero_for_one = consumer
+    fee = getattr(pool, "fee_pips", None)
+    if hasattr(pool, "tick_spacing") and fee:
+        period = 1_000_000 // gcd(1_000_000, 1_000_000 - fee)
+        if period > 2 * width:
+            try:
+                result = pool.simulate_exact_in(zero_for_one, o0)
+            except AmmError:
+                return sorted(targets)
+            consumed_before = o0 - result.last_step_amount_remaining
+            phase = (o0 - consumed_before) % period
+            base = o0 - phase  # remaining is a multiple of the period here
+            for centre in (base - period, base, base + period):
+                for i in range(width // 2):
+                    if centre - i > 0:
+                        targets.add(centre - i)
+    return sorted(targets)
+
+
 def _scan_middle(hops: Sequence[Hop], best: list[int], width: int, min_input: int,
                  max_input: int) -> tuple[list[int], int]:
-    """For each hop k between two intermediate tokens, try the output targets ``o`` within
-    ``best[k+1] +- width``: at ``m = min_amount_in_for(o)`` hop k wastes the least of its floor, and
-    the cycle's profit is, to first order, ``D'*o - U'*m`` (D' = value of one unit of o at the end of
-    the cycle, U' = cost of one unit of m at its start, from the float model). The few best targets
-    by that score are then evaluated exactly."""
+    """Staircase search over the output ``o`` of each hop k that sits between two intermediates.
+
+    Near the optimum the continuous profit is flat, and what decides the integer optimum is how
+    much each hop loses to its own floors: hop k wastes part of a unit of ``o`` unless its input
+    ``m = min_amount_in_for(o)`` lands just on a step, and a V3 hop downstream loses up to a unit
+    of its input to the rounding of its last step. So for every ``o`` within ``best[k+1] +- width``
+    the downstream hops are quoted exactly, the upstream cost of ``m`` is taken from the (smooth,
+    fine-grained) float model slope, and the best few targets are then evaluated exactly.
+    """
     n = len(hops)
     curves = [pool.float_segments(z) for pool, z in hops]
     if any(c is None for c in curves):
@@ -228,29 +284,30 @@ def _scan_middle(hops: Sequence[Hop], best: list[int], width: int, min_input: in
     evaluations = 0
     for k in range(1, n - 1):
         pool_k, zfo_k = hops[k]
-        slopes = [_curve_slope(curves[i], float(best[i])) for i in range(n)]
-        downstream = 1.0
-        for i in range(k + 1, n):
-            downstream *= slopes[i]
         upstream = 1.0
         for i in range(k):
-            upstream *= slopes[i]
-        if downstream <= 0.0 or upstream <= 0.0:
+            upstream *= _curve_slope(curves[i], float(best[i]))
+        if upstream <= 0.0:
             continue
-        cost = 1.0 / upstream
+        cost = 1.0 / upstream  # cycle input per unit of hop k's input
+        downstream_hops = hops[k + 1:]
         o0 = best[k + 1]
         m_ref = best[k]
+        out_ref = best[-1]
         scored = []
-        for o in range(max(1, o0 - width), o0 + width + 1):
+        for o in _middle_targets(hops[k + 1], o0, width):
             try:
                 m = pool_k.min_amount_in_for(zfo_k, o)
             except AmmError:
                 continue
-            scored.append((downstream * (o - o0) - cost * (m - m_ref), o, m))
+            a = o
+            for pool, z in downstream_hops:
+                a = pool.quote_exact_in(z, a)
+            scored.append(((a - out_ref) - cost * (m - m_ref), o, m))
         scored.sort(reverse=True)
         for _, o, m in scored[:4]:
             try:
-                x = _min_input_for_output(hops[:k], m) if k else m
+                x = _min_input_for_output(hops[:k], m)
             except AmmError:
                 continue
             if not min_input <= x <= max_input:
@@ -262,61 +319,9 @@ def _scan_middle(hops: Sequence[Hop], best: list[int], width: int, min_input: in
     return best, evaluations
 
 
-def _segment_bounds(curve, x: float, reach: int) -> list[float]:
-    """Model segment boundaries (tick crossings) around input ``x``: ``reach`` on each side."""
-    k = 0
-    segments = []
-    while True:
-        seg = curve.segment(k)
-        if seg is None:
-            break
-        segments.append(seg)
-        if seg[1] >= x:
-            break
-        k += 1
-    bounds = []
-    for j in range(max(0, k - reach + 1), k + 1):
-        bounds.append(segments[j][0])
-    for j in range(k, k + reach):
-        seg = curve.segment(j)
-        if seg is None or seg[1] == inf:
-            break
-        bounds.append(seg[1])
-    return [b for b in bounds if b > 0.0]
-
-
-def _scan_tick_boundaries(hops: Sequence[Hop], best: list[int], reach: int, min_input: int,
-                          max_input: int) -> tuple[list[int], int]:
-    """Each V3 step floors its own output, so every tick crossed costs up to one unit of the output
-    token: the integer optimum often sits just before a tick boundary of some hop. Try the inputs
-    that end exactly at, and one unit before, the nearest boundaries of every hop."""
-    evaluations = 0
-    start = best
-    for i, (pool, zero_for_one) in enumerate(hops):
-        curve = pool.float_segments(zero_for_one)
-        if curve is None or len(curve.segments) == 1 and curve.segments[0][1] == inf:
-            continue
-        for bound in _segment_bounds(curve, float(start[i]), reach):
-            u = int(bound)
-            for target in (u - 1, u + 1):
-                if target < 1:
-                    continue
-                try:
-                    x = _min_input_for_output(hops[:i], target) if i else target
-                except AmmError:
-                    continue
-                if not min_input <= x <= max_input:
-                    continue
-                amounts = _left_end(hops, cycle_amounts(hops, x), min_input)
-                evaluations += 1
-                if amounts[-1] - amounts[0] > best[-1] - best[0]:
-                    best = amounts
-    return best, evaluations
-
-
 def optimize_cycle(hops: Sequence[Hop], max_input: int, *, min_input: int = 1,
                    polish_samples: int | None = None, polish_window: float = 0.1,
-                   scan_width: int = 256) -> CycleResult | None:
+                   scan_width: int = 128) -> CycleResult | None:
     """Integer input in [min_input, max_input] maximising exact profit, with every hop's amount.
 
     Returns None when no input in range makes a profit (including when the cycle is unprofitable
@@ -358,30 +363,17 @@ def optimize_cycle(hops: Sequence[Hop], max_input: int, *, min_input: int = 1,
             window = polish_window
         best, n = _polish(hops, best, x_f, polish_samples, window, min_input, max_input)
         evaluations += n
-        best, n = _scan_tick_boundaries(hops, best, 2, min_input, max_input)
-        evaluations += n
         best, n = _scan_middle(hops, best, scan_width, min_input, max_input)
         evaluations += n
-    # walk to the left end of the plateau, then try the right neighbour; repeat while improving
+    # from the left end of the plateau, step right while that gains (rare: slope > 1 there)
     for _ in range(64):
-        try:
-            x_left = _min_input_for_output(hops, best[-1])
-        except AmmError:
-            x_left = best[0]
-        if min_input <= x_left < best[0]:
-            left = cycle_amounts(hops, x_left)
-            evaluations += 1
-            if left[-1] - left[0] >= best[-1] - best[0]:
-                best = left
-        x = best[0]
-        if x + 1 > max_input:
+        if best[0] + 1 > max_input:
             break
-        right = cycle_amounts(hops, x + 1)
+        right = _right_neighbour(hops, best)
         evaluations += 1
-        if right[-1] - right[0] > best[-1] - best[0]:
-            best = right
-            continue
-        break
+        if right is None or right[-1] - right[0] <= best[-1] - best[0]:
+            break
+        best = _left_end(hops, right, min_input)
     if best[-1] - best[0] <= 0:
         return None
     return CycleResult(best, evaluations, x_f)

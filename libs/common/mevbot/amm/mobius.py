@@ -72,7 +72,7 @@ def _shifted(x0: float, y0: float, a: float, b: float, c: float) -> tuple[float,
 
 
 def _v3_segments(pool, zero_for_one: bool):
-    gamma = (1_000_000 - pool.fee_pips) / 1_000_000
+    gamma = (1_000_000 - pool._direction_fee(zero_for_one)) / 1_000_000
     sorted_ticks = pool._sorted
     net = pool._net
     s = pool.sqrt_price_x96 / _Q96F

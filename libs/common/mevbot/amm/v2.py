@@ -63,8 +63,13 @@ class UniswapV2Pool(PoolState):
     def quote_exact_in(self, zero_for_one: bool, amount_in: int) -> int:
         if amount_in <= 0:
             return 0
-        r_in, r_out = (self.reserve0, self.reserve1) if zero_for_one else (self.reserve1, self.reserve0)
-        if r_in <= 0 or r_out <= 0:
+        if zero_for_one:
+            r_in = self.reserve0
+            r_out = self.reserve1
+        else:
+            r_in = self.reserve1
+            r_out = self.reserve0
+        if r_in <= 0:
             return 0
         with_fee = amount_in * (_PIPS - self._fee_for(zero_for_one))
         return with_fee * r_out // (r_in * _PIPS + with_fee)
@@ -76,8 +81,16 @@ class UniswapV2Pool(PoolState):
         return get_amount_in(amount_out, r_in, r_out, self._fee_for(zero_for_one))
 
     def min_amount_in_for(self, zero_for_one: bool, amount_out: int) -> int:
-        # getAmountIn's "+1" can overshoot by one wei: walk back with exact quotes (at most a step or two)
-        return PoolState.min_amount_in_for(self, zero_for_one, amount_out)
+        """Closed form: floor(a*g*Ro/(Ri*D + a*g)) >= o  <=>  a*g*(Ro - o) >= o*Ri*D, so the smallest
+        input is ceil(o*Ri*D / (g*(Ro - o))) with g = D - fee (exact; getAmountIn's "+1" can be one
+        more than needed)."""
+        if amount_out <= 0:
+            return 0
+        r_in, r_out = (self.reserve0, self.reserve1) if zero_for_one else (self.reserve1, self.reserve0)
+        if amount_out >= r_out or r_in <= 0:
+            raise AmmError("UniswapV2Library: INSUFFICIENT_LIQUIDITY")
+        g = _PIPS - self._fee_for(zero_for_one)
+        return -(-(amount_out * r_in * _PIPS) // (g * (r_out - amount_out)))
 
     def _result(self, zero_for_one: bool, amount_in: int, amount_out: int) -> SwapResult:
         fee = self._fee_for(zero_for_one)

@@ -27,6 +27,7 @@ from mevbot.amm.sqrt_price_math import (
     getNextSqrtPriceFromInput,
     getNextSqrtPriceFromOutput,
 )
+from mevbot.amm.v3_steps import StepCache
 from mevbot.amm.tick_math import (
     MAX_SQRT_RATIO,
     MAX_TICK,
@@ -98,6 +99,8 @@ class UniswapV3Pool(PoolState):
         self._sorted = sorted(net)  # every given tick is initialized (snapshots list only those)
         self._curve_cache: dict = {}
         self._curve_version = -1
+        self._step_caches: list = [None, None]
+        self._steps_version = -1
 
     # --- construction helpers ---------------------------------------------------------------
 
@@ -126,7 +129,8 @@ class UniswapV3Pool(PoolState):
 
     def _swap(self, zero_for_one: bool, amount_specified: int, limit: int | None, full: bool):
         """v3-core ``swap`` without the token transfers. Returns a tuple:
-        (amount0, amount1, sqrt_price, tick, liquidity, crossed, steps, fee_total, fee_growth, protocol_fee).
+        (amount0, amount1, sqrt_price, tick, liquidity, crossed, steps, fee_total, fee_growth, protocol_fee,
+        amount remaining at the start of the last step).
         With ``full=False`` the tick is only computed when the loop needs it (quotes)."""
         if amount_specified == 0:
             raise AmmError("UniswapV3Pool.swap: AS (amountSpecified is 0)")
@@ -144,7 +148,7 @@ class UniswapV3Pool(PoolState):
         calculated = 0
         tick = self.tick
         liquidity = self.liquidity
-        fee = self.fee_pips
+        fee = self._direction_fee(zero_for_one)
         fee_complement = _PIPS - fee
         spacing = self.tick_spacing
         sorted_ticks = self._sorted
@@ -157,9 +161,11 @@ class UniswapV3Pool(PoolState):
         crossed = 0
         steps = 0
         tick_stale = False
+        last_remaining = remaining
 
         while remaining != 0 and sqrt_price != limit:
             steps += 1
+            last_remaining = remaining
             start = sqrt_price
             # TickBitmap.nextInitializedTickWithinOneWord on the sorted list
             compressed = tick // spacing
@@ -284,18 +290,48 @@ class UniswapV3Pool(PoolState):
         if amount0 > _MAX_INT256 or amount1 > _MAX_INT256:
             raise AmmError("UniswapV3Pool.swap: amount overflows int256")
         return (amount0, amount1, sqrt_price, tick, liquidity, crossed, steps, fee_total, fee_growth,
-                protocol_fee)
+                protocol_fee, last_remaining)
 
     def swap(self, zero_for_one: bool, amount_specified: int, sqrt_price_limit_x96: int) -> SwapResult:
         """``UniswapV3Pool.swap`` semantics (signed ``amount_specified``: > 0 exact in, < 0 exact out)."""
-        a0, a1, price, tick, liquidity, crossed, steps, fee_total, growth, pfee = self._swap(
+        a0, a1, price, tick, liquidity, crossed, steps, fee_total, growth, pfee, last = self._swap(
             zero_for_one, amount_specified, sqrt_price_limit_x96, True
         )
         amount_in, amount_out = (a0, -a1) if zero_for_one else (a1, -a0)
-        return SwapResult(zero_for_one, amount_in, amount_out, fee_total, price, tick, liquidity,
-                          crossed, steps, growth, pfee)
+        result = SwapResult(zero_for_one, amount_in, amount_out, fee_total, price, tick, liquidity,
+                            crossed, steps, growth, pfee)
+        result.last_step_amount_remaining = last
+        return result
+
+    def _direction_fee(self, zero_for_one: bool) -> int:
+        """Fee (pips) of a swap in this direction (Algebra builds may differ per direction)."""
+        return self.fee_pips
+
+    def _steps(self, zero_for_one: bool) -> StepCache | None:
+        """The step cache of this state and direction; None on the first quote of a state (a
+        single quote is cheaper through the loop; the cache pays from the second on)."""
+        if self._steps_version != self.state_version:
+            self._step_caches = [None, None]
+            self._steps_version = self.state_version
+            return None
+        cache = self._step_caches[zero_for_one]
+        if cache is None or cache.fee != self._direction_fee(zero_for_one):
+            cache = StepCache(self, zero_for_one, self._direction_fee(zero_for_one))
+            self._step_caches[zero_for_one] = cache
+        return cache
 
     def quote_exact_in(self, zero_for_one: bool, amount_in: int) -> int:
+        """Exact output for ``amount_in`` (no price limit), from the step cache (see v3_steps)."""
+        if amount_in <= 0:
+            return 0
+        steps = self._steps(zero_for_one)
+        if steps is None:
+            r = self._swap(zero_for_one, amount_in, None, False)
+            return -(r[1] if zero_for_one else r[0])
+        return steps.quote_exact_in(amount_in)
+
+    def quote_exact_in_loop(self, zero_for_one: bool, amount_in: int) -> int:
+        """Same as quote_exact_in, through the plain swap loop (no cache)."""
         if amount_in <= 0:
             return 0
         r = self._swap(zero_for_one, amount_in, None, False)
@@ -304,6 +340,13 @@ class UniswapV3Pool(PoolState):
     def quote_exact_out(self, zero_for_one: bool, amount_out: int) -> int:
         if amount_out <= 0:
             return 0
+        steps = self._steps(zero_for_one)
+        cached = None if steps is None else steps.quote_exact_out(amount_out)
+        if cached is not None:
+            amount_in, got = cached
+            if got < amount_out:
+                raise AmmError(f"pool {self.address}: cannot deliver {amount_out} (only {got} before the price limit)")
+            return amount_in
         r = self._swap(zero_for_one, -amount_out, None, False)
         got = -(r[1] if zero_for_one else r[0])
         if got < amount_out:
@@ -432,6 +475,8 @@ class UniswapV3Pool(PoolState):
         clone._journal = [_copy_entry(e) for e in self._journal]
         clone._curve_cache = {}
         clone._curve_version = -1
+        clone._step_caches = [None, None]
+        clone._steps_version = -1
         return clone
 
     # --- sizing model -----------------------------------------------------------------------------

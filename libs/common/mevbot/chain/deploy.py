@@ -77,7 +77,8 @@ def deploy_market(
         erc20 = load_artifact(_ERC20).codec
         weth_codec = load_artifact("WETH9").codec
 
-        # tokens -----------------------------------------------------------------------------
+        # tokens: always the deployer's first creations, in spec order, so their addresses are
+        # known before deploying (create_address(deployer, i)); the devnet relies on it
         addr: dict[str, str] = {}
         for t in spec.tokens:
             if t.symbol == WETH:

@@ -25,3 +25,10 @@ def install_precompile_stand_ins(rpc: RpcClient) -> None:
 def set_arbsys_block_offset(rpc: RpcClient, offset: int) -> None:
     """Make ``arbBlockNumber()`` return ``block.number + offset`` (slot 0 of the stand-in)."""
     rpc.call("anvil_setStorageAt", ARBSYS, "0x0", "0x" + (offset % 2**256).to_bytes(32, "big").hex())
+
+
+def set_l1_base_fee(rpc: RpcClient, l1_base_fee_wei: int) -> None:
+    """Set the L1 base fee the ArbGasInfo and NodeInterface stand-ins report (slot 0 of each);
+    they start at 0, i.e. no L1 data fee, like a plain anvil."""
+    word = "0x" + l1_base_fee_wei.to_bytes(32, "big").hex()
+    rpc.batch([("anvil_setStorageAt", [a, "0x0", word]) for a in (ARB_GAS_INFO, NODE_INTERFACE)])

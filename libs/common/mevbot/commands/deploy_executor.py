@@ -12,6 +12,7 @@ import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -45,7 +46,7 @@ class ContractRecord:
         return path
 
     @classmethod
-    def read(cls, path: Path | str) -> "ContractRecord":
+    def read(cls, path: Path | str) -> ContractRecord:
         path = Path(path).expanduser()
         try:
             data = json.loads(path.read_text())
@@ -122,9 +123,9 @@ def _signer_for(key: str | None) -> Signer:
 def register(app: typer.Typer) -> None:
     @app.command("deploy-executor")
     def deploy_executor_command(
-        key: str = typer.Option(None, "--key", help="owner/deployer key address (default: the only keystore)"),
-        allow: list[str] = typer.Option([], "--allow", help="executor key address allowed to trade (repeatable)"),
-        out: Path = typer.Option(None, "--out", help=f"record file (default ${CONTRACT_FILE_KEY} or {DEFAULT_CONTRACT_FILE})"),
+        key: Annotated[str | None, typer.Option("--key", help="owner/deployer key address (default: the only one)")] = None,
+        allow: Annotated[list[str] | None, typer.Option("--allow", help="key allowed to trade (repeatable)")] = None,
+        out: Annotated[Path | None, typer.Option("--out", help=f"record file (default ${CONTRACT_FILE_KEY})")] = None,
     ) -> None:
         """Deploy MevbotArbExecutor on the configured chain (ARBITRUM_RPC_ENDPOINT) and record its address."""
         try:
@@ -132,7 +133,7 @@ def register(app: typer.Typer) -> None:
             if not settings.providers.http:
                 raise ConfigError("ARBITRUM_RPC_ENDPOINT", "is required to deploy")
             signer = _signer_for(key)
-            record = deploy_executor(settings.providers.http[0].endpoint, signer, allowed=tuple(allow))
+            record = deploy_executor(settings.providers.http[0].endpoint, signer, allowed=tuple(allow or ()))
             path = record.write(out or contract_file())
         except (ConfigError, KeystoreError, ChainError) as exc:
             typer.echo(f"mevbot deploy-executor: {exc}", err=True)

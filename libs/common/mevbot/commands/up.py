@@ -18,7 +18,14 @@ from mevbot.commands import fail_on_config_error
 from mevbot.config import load_settings
 from mevbot.errors import ConfigError, TransportError
 from mevbot.runtime.localstack import ManagedProcess, ensure_nats, ensure_redis, free_port, port_open
-from mevbot.supervisor import SERVICES, SUPERVISOR_DEFAULT_PORT, Supervisor, child_env, parse_scale, service_available
+from mevbot.supervisor import (
+    SERVICES,
+    SUPERVISOR_DEFAULT_PORT,
+    Supervisor,
+    child_env,
+    parse_scale,
+    service_available,
+)
 
 
 def run_stack(*, scale_items: list[str], only: list[str], own_servers: bool, restart: bool,

@@ -39,7 +39,7 @@ class MarketConfig:
     threshold_wei: int = 10**16
     noise_per_round: tuple[int, int] = (2, 6)
     noise_usd: tuple[int, int] = (200, 5_000)
-    move_pct: tuple[float, float] = (2.5, 6.0)
+    move_pct: tuple[float, float] = (0.8, 2.0)
     quiet_s: float = 0.75
     max_quiet_wait_s: float = 6.0
     capture_timeout_s: float = 6.0

@@ -8,7 +8,13 @@
   falling back to configuration on chains without them (anvil).
 """
 
-from mevbot.gas.l1 import L1Fallback, L1Quote, l1_from_gas_info_prices, l1_from_node_interface, l1_from_fallback
+from mevbot.gas.l1 import (
+    L1Fallback,
+    L1Quote,
+    l1_from_fallback,
+    l1_from_gas_info_prices,
+    l1_from_node_interface,
+)
 from mevbot.gas.model import FeeBid, GasCost, fee_bid, gas_cost, gas_limit_with_margin
 
 __all__ = [

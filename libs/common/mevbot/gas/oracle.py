@@ -15,7 +15,13 @@ from eth_abi import encode as abi_encode
 from eth_utils.crypto import keccak
 
 from mevbot.errors import MevbotError
-from mevbot.gas.l1 import L1Fallback, L1Quote, l1_from_fallback, l1_from_gas_info_prices, l1_from_node_interface
+from mevbot.gas.l1 import (
+    L1Fallback,
+    L1Quote,
+    l1_from_fallback,
+    l1_from_gas_info_prices,
+    l1_from_node_interface,
+)
 
 NODE_INTERFACE_ADDRESS = "0x00000000000000000000000000000000000000c8"
 ARB_GAS_INFO_ADDRESS = "0x000000000000000000000000000000000000006c"

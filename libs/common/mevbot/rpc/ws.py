@@ -64,7 +64,8 @@ class WsConnection:
         try:
             self._ws = await connect(self.provider.endpoint, ping_interval=self.ping_interval_s,
                                      ping_timeout=self.ping_timeout_s, open_timeout=self.open_timeout_s,
-                                     max_size=None, max_queue=None, compression=None)
+                                     close_timeout=min(1.0, self.ping_timeout_s), max_size=None, max_queue=None,
+                                     compression=None)
         except websockets.exceptions.InvalidStatus as exc:
             status = exc.response.status_code
             if status == 429:
@@ -141,9 +142,11 @@ class WsConnection:
         request_id = next(self._ids)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._waiting[request_id] = future
+        payload = _encode({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params or []})
         try:
-            await self._ws.send(_encode({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params or []}))
-            reply = await asyncio.wait_for(future, timeout=timeout_s or self.request_timeout_s)
+            async with asyncio.timeout(timeout_s or self.request_timeout_s):
+                await self._ws.send(payload)
+                reply = await future
         except TimeoutError:
             metrics.RPC_CALLS.labels(self.name, method, "timeout").inc()
             raise ProviderStalledError(f"{self.name}: {method} unanswered", provider=self.name) from None

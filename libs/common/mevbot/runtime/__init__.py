@@ -54,9 +54,9 @@ Unit tests run a service on :class:`mevbot.bus.InMemoryBus` with ``serve(service
 or call its handlers directly; the pure logic lives in ``services/<name>/core.py``.
 """
 
-from mevbot.runtime.runner import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, default_replica_id, main, serve
+from mevbot.runtime.runner import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, default_replica_id, main, run_loop, serve
 from mevbot.runtime.service import Service, ServiceContext
 
 __all__ = [
-    "EXIT_CONFIG", "EXIT_FAILED", "EXIT_OK", "Service", "ServiceContext", "default_replica_id", "main", "serve",
+    "EXIT_CONFIG", "EXIT_FAILED", "EXIT_OK", "Service", "ServiceContext", "default_replica_id", "main", "run_loop", "serve",
 ]

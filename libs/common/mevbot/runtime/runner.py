@@ -138,7 +138,7 @@ async def _shutdown(service: Service, ctx: ServiceContext, http: HttpServer, cac
         if started:
             await service.stop(ctx)
         await ctx.cancel_tasks()
-    except Exception as exc:  # noqa: BLE001 - shutdown goes on whatever a service does
+    except Exception as exc:
         log.error("error during service stop", error=str(exc), exc_info=exc)
     finally:
         await ctx.bus.close()
@@ -160,6 +160,15 @@ def _install_signal_handlers(loop: asyncio.AbstractEventLoop, stop: asyncio.Even
         loop.add_signal_handler(sig, handle, sig)
 
 
+def run_loop(coro: Any) -> Any:
+    """``asyncio.run`` on uvloop when it is installed (2-3x less event-loop overhead per message)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    return uvloop.run(coro)
+
+
 def main(factory: Callable[[], Service]) -> None:
     """Process entry point for ``python -m services.<name>``: exits with the service's code.
 
@@ -174,7 +183,7 @@ def main(factory: Callable[[], Service]) -> None:
         sys.exit(EXIT_CONFIG)
     setup_logging(settings.log_level, settings.log_format, settings.log_output, service=service.name)
     try:
-        code = asyncio.run(serve(service, settings=settings))
+        code = run_loop(serve(service, settings=settings))
     except ConfigError as exc:
         print(f"mevbot {service.name}: {exc}", file=sys.stderr)
         code = EXIT_CONFIG

@@ -1,0 +1,262 @@
+"""Detector benchmark on real NATS: sustained events/s, event-in -> candidate-out latency, memory.
+
+The detector runs as its own process (``python -m services.detector``, one Python thread = one
+core); this script plays ingest: it publishes the pool snapshots, then swap events (V2 Sync / V3
+Swap computed by exact swaps on shadow pools, so the stream is a consistent chain history) with a
+BlockHead after every block, on the JetStream stream MEV_CHAIN of a private namespace.
+
+Markets:
+  (a) ``arbitrum``: the 32 complete Uniswap V3 pools (real tick maps) and the 2 V2 pairs of
+      ``/work/shared/data/arbitrum/initial_pool_states.json``.
+  (b) ``synthetic``: 2,000 pools (30 % V3) over 200 tokens, >= 20,000 cycles.
+
+Phases per market:
+  1. throughput: every block published back to back as fast as possible; events/s = events the
+     detector applied / time until it applied the last one (read from its /metrics).
+  2. latency: paced at ``--rate`` events/s in blocks of ``--block-events`` (Arbitrum: 4 blocks/s);
+     latency = candidate arrival here - ``event_received_ns`` (this script's publish stamp of the
+     oldest event that touched the cycle since its last evaluation), p50/p99.
+  3. memory: the detector's VmRSS at the end.
+
+    .venv/bin/python benchmarks/detector_bench.py [--market arbitrum|synthetic|both] [--events N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import msgspec
+import nats
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from mevbot import messages as m  # noqa: E402
+from mevbot import subjects as subj  # noqa: E402
+from mevbot.amm.loaders import load_initial_pool_states  # noqa: E402
+from mevbot.nats_bus import NatsBus  # noqa: E402
+from services.detector.synthetic import CHAIN_ID, SyntheticMarket, block_hash_of  # noqa: E402
+
+DATA = Path("/work/shared/data/arbitrum")
+NATS_URL = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
+
+
+def arbitrum_snapshots(block: int = 1_000) -> list[m.PoolSnapshot]:
+    loaded = load_initial_pool_states(DATA / "initial_pool_states.json", DATA / "pools.json")
+    snaps = []
+    for address, (pool, complete) in sorted(loaded.items()):
+        if not complete:
+            continue
+        info = m.PoolInfo(address=address, kind=m.PoolKind.UNISWAP_V3, dex="uniswap_v3", factory="0x1f98431c8ad98523631ae4a59f267346ea31f984",
+                          token0=pool.token0, token1=pool.token1, fee_pips=pool.fee_pips, tick_spacing=pool.tick_spacing)
+        snaps.append(m.PoolSnapshot(chain_id=CHAIN_ID, pool=info, block_number=block, block_hash=block_hash_of(block),
+                                    sqrt_price_x96=pool.sqrt_price_x96, tick=pool.tick, liquidity=pool.liquidity,
+                                    fee_pips=pool.fee_pips, ticks=sorted(pool.ticks.items())))
+    states = json.loads((DATA / "initial_pool_states.json").read_text())
+    for p in json.loads((DATA / "pools.json").read_text()):
+        a = p["address"].lower()
+        if p.get("chain") == "arbitrum" and p.get("version") == "v2" and states.get(a, {}).get("reserve0"):
+            info = m.PoolInfo(address=a, kind=m.PoolKind.UNISWAP_V2, dex="uniswap_v2",
+                              factory="0xf1d7cc64fb4452f05c498126312ebe29f30fbcf9",
+                              token0=p["token0"]["address"].lower(), token1=p["token1"]["address"].lower(), fee_pips=3000)
+            snaps.append(m.PoolSnapshot(chain_id=CHAIN_ID, pool=info, block_number=block, block_hash=block_hash_of(block),
+                                        reserve0=int(states[a]["reserve0"]), reserve1=int(states[a]["reserve1"])))
+    return snaps
+
+
+def subject_of(message: m.Message) -> str:
+    if isinstance(message, m.PoolEvent):
+        return subj.event_subject(message)
+    if isinstance(message, m.BlockHead):
+        return subj.BLOCK_HEAD
+    return subj.POOL_SNAPSHOT
+
+
+class Detector:
+    """The detector as a child process on a free port."""
+
+    def __init__(self, namespace: str, port: int) -> None:
+        env = dict(os.environ, NATS_URL=NATS_URL, MEV_NAMESPACE=namespace, HTTP_PORT=str(port), LOG_LEVEL="warning",
+                   LOG_FORMAT="console", REPLICA_ID="bench-0", PYTHONPATH=str(ROOT))
+        self.port = port
+        self.proc = subprocess.Popen([sys.executable, "-m", "services.detector"], cwd=ROOT, env=env,
+                                     stdout=subprocess.DEVNULL, stderr=open(f"/tmp/detector-bench-{namespace}.log", "w"))
+
+    async def wait_ready(self, timeout_s: float = 60) -> None:
+        deadline = time.monotonic() + timeout_s
+        async with httpx.AsyncClient() as client:
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    raise RuntimeError("detector exited")
+                try:
+                    if (await client.get(f"http://127.0.0.1:{self.port}/health/ready")).status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.1)
+        raise TimeoutError("detector not ready")
+
+    async def metric(self, client: httpx.AsyncClient, name: str) -> float:
+        text = (await client.get(f"http://127.0.0.1:{self.port}/metrics")).text
+        match = re.search(rf"^{name} ([0-9.e+]+)$", text, re.M)
+        return float(match.group(1)) if match else 0.0
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    def cpu_s(self) -> float:
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def run_market(name: str, market: SyntheticMarket, n_events: int, rate: int, block_events: int,
+                     size_fraction: tuple[float, float], latency_s: float) -> dict:
+    namespace = f"bench{uuid.uuid4().hex[:8]}"
+    bus = NatsBus(NATS_URL, service="bench", namespace=namespace, chain_id=CHAIN_ID)
+    await bus.connect()
+    await bus.ensure_streams()
+    nc = await nats.connect(NATS_URL)
+    detector = None
+    result: dict = {"market": name, "pools": len(market.pools)}
+    try:
+        for snap in market.snapshots:
+            await bus.publish_async(subj.POOL_SNAPSHOT, snap)
+        await bus.flush()
+        detector = Detector(namespace, free_port())
+        await detector.wait_ready()
+        client = httpx.AsyncClient(timeout=120)
+        text = (await client.get(f"http://127.0.0.1:{detector.port}/metrics")).text
+        result["cycles"] = int(float(re.search(r"^mev_detector_cycles ([0-9.e+]+)$", text, re.M).group(1)))
+
+        # 1. throughput: pre-encoded blocks, published back to back
+        n_blocks = max(1, n_events // block_events)
+        payloads: list[tuple[str, bytes]] = []
+        count = 0
+        for events, head in market.blocks(n_blocks, block_events, size_fraction):
+            for e in events:
+                payloads.append((bus.wire(subject_of(e)), m.encode(e)))
+            payloads.append((bus.wire(subj.BLOCK_HEAD), m.encode(head)))
+            count += len(events)
+        base = await detector.metric(client, "mev_detector_events_total")
+        cpu0 = detector.cpu_s()
+        t0 = time.perf_counter()
+        for i, (subject, data) in enumerate(payloads):
+            await nc.publish(subject, data)
+            if i % 2000 == 0:
+                await nc.flush()
+        await nc.flush()
+        while await detector.metric(client, "mev_detector_events_total") < base + count:
+            await asyncio.sleep(0.01)
+            if time.perf_counter() - t0 > 600:
+                raise TimeoutError("throughput phase did not finish")
+        elapsed = time.perf_counter() - t0
+        result["throughput_events"] = count
+        result["events_per_s"] = round(count / elapsed)
+        result["detector_cpu_share"] = round((detector.cpu_s() - cpu0) / elapsed, 2)
+
+        # 2. latency at a paced rate
+        latencies: list[float] = []
+        internal: list[float] = []
+
+        async def on_candidate(msg) -> None:  # noqa: ANN001
+            now = time.time_ns()
+            c = m.decode(msg.data, m.Candidate)
+            if c.event_received_ns:
+                latencies.append((now - c.event_received_ns) / 1e6)
+                internal.append((c.detected_ns - c.event_received_ns) / 1e6)
+
+        await nc.subscribe(bus.wire(subj.CANDIDATES), cb=on_candidate)
+        blocks_per_s = rate / block_events
+        n_latency_blocks = int(latency_s * blocks_per_s)
+        start = time.perf_counter()
+        sent = 0
+        for k, (events, head) in enumerate(market.blocks(n_latency_blocks, block_events, size_fraction)):
+            target = start + k / blocks_per_s
+            delay = target - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            stamp = time.time_ns()
+            for e in events:
+                await nc.publish(bus.wire(subject_of(e)), m.encode(msgspec.structs.replace(e, received_ns=stamp)))
+            await nc.publish(bus.wire(subj.BLOCK_HEAD), m.encode(head))
+            await nc.flush()
+            sent += len(events)
+        await asyncio.sleep(1.0)
+        paced_s = time.perf_counter() - start
+        result["latency_rate_events_per_s"] = round(sent / paced_s)
+        result["latency_candidates"] = len(latencies)
+        if latencies:
+            latencies.sort()
+            internal.sort()
+            result["latency_ms_p50"] = round(statistics.median(latencies), 3)
+            result["latency_ms_p99"] = round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 3)
+            result["detect_internal_ms_p50"] = round(statistics.median(internal), 3)
+            result["detect_internal_ms_p99"] = round(internal[min(len(internal) - 1, int(len(internal) * 0.99))], 3)
+        result["rss_mb"] = round(detector.rss_mb(), 1)
+        await client.aclose()
+    finally:
+        if detector is not None:
+            detector.stop()
+        js = nc.jetstream()
+        for spec in subj.STREAMS:
+            try:
+                await js.delete_stream(bus.stream_name(spec))
+            except Exception:  # noqa: BLE001
+                pass
+        await nc.close()
+        await bus.close()
+    return result
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--market", choices=["arbitrum", "synthetic", "both"], default="both")
+    parser.add_argument("--events", type=int, default=100_000, help="events in the throughput phase")
+    parser.add_argument("--rate", type=int, default=1_000, help="events/s in the latency phase")
+    parser.add_argument("--block-events", type=int, default=250, help="events per block (1000/s = 4 blocks/s)")
+    parser.add_argument("--latency-seconds", type=float, default=20.0)
+    args = parser.parse_args()
+    results = []
+    if args.market in ("arbitrum", "both"):
+        market = SyntheticMarket.from_snapshots(arbitrum_snapshots(), seed=7)
+        results.append(await run_market("arbitrum", market, args.events, args.rate, args.block_events,
+                                        (1e-5, 2e-3), args.latency_seconds))
+        print(json.dumps(results[-1]), flush=True)
+    if args.market in ("synthetic", "both"):
+        market = SyntheticMarket(n_tokens=200, n_pools=2000, v3_share=0.3, seed=1)
+        results.append(await run_market("synthetic", market, args.events, args.rate, args.block_events,
+                                        (1e-5, 2e-3), args.latency_seconds))
+        print(json.dumps(results[-1]), flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,156 @@
+"""Cache of the *complete* swap steps of a V3 pool state, for O(log n) exact quotes.
+
+Every ``computeSwapStep`` that reaches its target (a tick or a bitmap-word boundary) consumes
+and produces amounts that depend only on the pool state, not on the swap size: input
+``A = getAmount{0,1}Delta(target, price, L, roundUp)``, fee ``ceil(A*fee/(1e6-fee))``, output
+``getAmount{1,0}Delta(target, price, L, roundDown)``. And an exact-input swap completes step k
+iff ``floor(R*(1e6-fee)/1e6) >= A``, i.e. iff ``R >= A + fee`` (``A + ceil(A*f/(1e6-f)) ==
+ceil(A*1e6/(1e6-f))``). So with cumulative sums ``C`` (input incl. fee) and ``O`` (output) over
+the steps, an exact input ``x`` completes exactly the steps with ``C[k+1] <= x`` (bisect) and
+finishes with one partial step from the cached start state: the same integers as the loop.
+
+An exact output ``y`` completes the steps up to the first ``k`` with ``O[k] >= y`` (a step
+reaches its target iff the remaining output is >= its full output, and the loop stops when the
+remaining output is 0: steps that add no output must not be charged); its partial step can, through rounding, leave a remainder
+and continue from a mid-range price: then the caller falls back to the plain loop.
+
+Steps are generated lazily (as far as the largest amount asked so far) and the whole cache is
+dropped when the pool's ``state_version`` changes.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+
+from mevbot.amm.liquidity_math import addDelta
+from mevbot.amm.sqrt_price_math import getNextSqrtPriceFromInput, getNextSqrtPriceFromOutput
+from mevbot.amm.tick_math import MAX_SQRT_RATIO, MAX_TICK, MIN_SQRT_RATIO, MIN_TICK, sqrt_ratio_at_tick
+
+Q96 = 1 << 96
+_PIPS = 1_000_000
+
+
+class StepCache:
+    __slots__ = ("zero_for_one", "fee", "cum_in", "cum_out", "starts", "targets", "done",
+                 "_price", "_tick", "_liquidity", "_pool")
+
+    def __init__(self, pool, zero_for_one: bool, fee_pips: int) -> None:
+        self._pool = pool
+        self.zero_for_one = zero_for_one
+        self.fee = fee_pips
+        self.cum_in = [0]  # C[k]: input (fee included) consumed by the first k complete steps
+        self.cum_out = [0]  # O[k]
+        self.starts: list[tuple[int, int]] = []  # (price, liquidity) at the start of step k
+        self.targets: list[int] = []  # target price of step k
+        self.done = False  # the last step reaches the price limit: nothing after it
+        self._price = pool.sqrt_price_x96
+        self._tick = pool.tick
+        self._liquidity = pool.liquidity
+
+    def _extend(self, until_in: int = -1, until_out: int = -1, max_steps: int = 64) -> None:
+        """Generate complete steps until C[-1] > until_in and O[-1] > until_out (or the limit)."""
+        pool = self._pool
+        zero_for_one = self.zero_for_one
+        fee = self.fee
+        complement = _PIPS - fee
+        spacing = pool.tick_spacing
+        sorted_ticks = pool._sorted
+        n_ticks = len(sorted_ticks)
+        net = pool._net
+        limit = MIN_SQRT_RATIO + 1 if zero_for_one else MAX_SQRT_RATIO - 1
+        price, tick, liquidity = self._price, self._tick, self._liquidity
+        cum_in, cum_out, starts, targets = self.cum_in, self.cum_out, self.starts, self.targets
+        made = 0
+        while not self.done and (cum_in[-1] <= until_in or cum_out[-1] <= until_out) and made < max_steps:
+            made += 1
+            compressed = tick // spacing
+            if zero_for_one:
+                word_start = ((compressed >> 8) << 8) * spacing
+                i = bisect_right(sorted_ticks, compressed * spacing)
+                if i and sorted_ticks[i - 1] >= word_start:
+                    tick_next, initialized = sorted_ticks[i - 1], True
+                else:
+                    tick_next, initialized = word_start, False
+                if tick_next < MIN_TICK:
+                    tick_next = MIN_TICK
+                price_next = sqrt_ratio_at_tick(tick_next)
+                target = limit if price_next < limit else price_next
+                amount_in = -(-(-(-((liquidity << 96) * (price - target)) // price)) // target)
+                amount_out = liquidity * (price - target) // Q96
+            else:
+                nxt = compressed + 1
+                word_end = (((nxt >> 8) << 8) + 255) * spacing
+                i = bisect_left(sorted_ticks, nxt * spacing)
+                if i < n_ticks and sorted_ticks[i] <= word_end:
+                    tick_next, initialized = sorted_ticks[i], True
+                else:
+                    tick_next, initialized = word_end, False
+                if tick_next > MAX_TICK:
+                    tick_next = MAX_TICK
+                price_next = sqrt_ratio_at_tick(tick_next)
+                target = limit if price_next > limit else price_next
+                amount_in = -(-(liquidity * (target - price)) // Q96)
+                amount_out = ((liquidity << 96) * (target - price) // target) // price
+            fee_amount = -(-(amount_in * fee) // complement)
+            starts.append((price, liquidity))
+            targets.append(target)
+            cum_in.append(cum_in[-1] + amount_in + fee_amount)
+            cum_out.append(cum_out[-1] + amount_out)
+            price = target
+            if target == limit:
+                self.done = True
+                break
+            if initialized:
+                liquidity_net = net[tick_next]
+                liquidity = addDelta(liquidity, -liquidity_net if zero_for_one else liquidity_net)
+            tick = tick_next - 1 if zero_for_one else tick_next
+        self._price, self._tick, self._liquidity = price, tick, liquidity
+
+    def quote_exact_in(self, amount_in: int) -> int:
+        cum_in = self.cum_in
+        while cum_in[-1] <= amount_in and not self.done:
+            self._extend(until_in=amount_in)
+        k = bisect_right(cum_in, amount_in) - 1  # complete steps
+        if k >= len(self.starts):  # everything up to the price limit: partial fill
+            return self.cum_out[-1]
+        remaining = amount_in - cum_in[k]
+        out = self.cum_out[k]
+        if remaining == 0:
+            return out
+        price, liquidity = self.starts[k]
+        less_fee = remaining * (_PIPS - self.fee) // _PIPS
+        # the step does not reach its target (amount_in < C[k+1]); liquidity is > 0 here, since a
+        # zero-liquidity step consumes nothing and is always complete
+        if self.zero_for_one:
+            nxt = getNextSqrtPriceFromInput(price, liquidity, less_fee, True)
+            return out + liquidity * (price - nxt) // Q96
+        nxt = getNextSqrtPriceFromInput(price, liquidity, less_fee, False)
+        return out + ((liquidity << 96) * (nxt - price) // nxt) // price
+
+    def quote_exact_out(self, amount_out: int) -> tuple[int, int] | None:
+        """(amount in incl. fee, amount out) or None when the plain loop must decide."""
+        cum_out = self.cum_out
+        while cum_out[-1] <= amount_out and not self.done:
+            self._extend(until_out=amount_out)
+        # the loop stops as soon as the remaining output is 0: the first k with O[k] == amount_out
+        # (later steps may add nothing to the output but would cost input)
+        j = bisect_left(cum_out, amount_out)
+        if j < len(cum_out) and cum_out[j] == amount_out:
+            return self.cum_in[j], amount_out
+        if j >= len(cum_out):  # more than the pool holds up to the price limit
+            return self.cum_in[-1], cum_out[-1]
+        k = j - 1  # steps 0..k-1 complete, step k partial
+        want = amount_out - cum_out[k]
+        price, liquidity = self.starts[k]
+        fee = self.fee
+        nxt = getNextSqrtPriceFromOutput(price, liquidity, want, self.zero_for_one)
+        if self.zero_for_one:
+            amount_in = -(-(-(-((liquidity << 96) * (price - nxt)) // price)) // nxt)
+            got = liquidity * (price - nxt) // Q96
+        else:
+            amount_in = -(-(liquidity * (nxt - price)) // Q96)
+            got = ((liquidity << 96) * (nxt - price) // nxt) // price
+        if got < want:
+            return None  # the loop would take another step from a mid-range price
+        fee_amount = -(-(amount_in * fee) // (_PIPS - fee))
+        return self.cum_in[k] + amount_in + fee_amount, amount_out

@@ -1,0 +1,114 @@
+"""Cycle sizing returns a true integer optimum: at least the profit one unit either side and at
+least every point of a fine grid over [1, max_input], on V2-only, V3-only and mixed cycles."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from mevbot.amm.cycle import cycle_amounts, cycle_profit, float_optimum, optimize_cycle
+from mevbot.amm.tick_math import getSqrtRatioAtTick
+from mevbot.amm.v2 import UniswapV2Pool
+from mevbot.amm.v3_pool import UniswapV3Pool
+from tests.unit.amm.peer_cases import build_pools, cases, cycle_hops
+
+A, B, C = "0x" + "0a" * 20, "0x" + "0b" * 20, "0x" + "0c" * 20
+
+
+def v2(r0, r1, fee=3000, t0=A, t1=B):
+    return UniswapV2Pool("0x" + "99" * 20, t0, t1, r0, r1, fee)
+
+
+def v3(tick, fee=500, spacing=10, t0=A, t1=B, seed=0):
+    rng = random.Random(seed)
+    pool = UniswapV3Pool(
+        "0x" + "98" * 20, t0, t1, fee, spacing, getSqrtRatioAtTick(tick) + rng.randrange(10**9), tick, 0
+    )
+    pool.tick = tick
+    for _ in range(25):
+        width = rng.choice([1, 3, 10, 50, 400])
+        lo = (tick // spacing + rng.randrange(-300, 300)) * spacing
+        pool.apply_mint(lo, lo + width * spacing, rng.randrange(10**15, 10**21), block_number=0)
+    pool.apply_mint(-(887270 // spacing) * spacing, 887270 // spacing * spacing, 10**17, block_number=0)
+    return pool
+
+
+def assert_integer_optimum(hops, result, max_input, grid_points=2000):
+    assert result is not None
+    x = result.amount_in
+    assert 1 <= x <= max_input
+    assert result.amounts == cycle_amounts(hops, x)
+    assert result.profit == result.amounts[-1] - x > 0
+    assert cycle_profit(hops, x - 1) <= result.profit
+    if x < max_input:
+        assert cycle_profit(hops, x + 1) <= result.profit
+    # a fine grid over the whole range, denser around the optimum
+    for i in range(1, grid_points + 1):
+        point = max_input * i // grid_points
+        assert cycle_profit(hops, point) <= result.profit
+    for i in range(-grid_points // 2, grid_points // 2):
+        point = x + x * i // (50 * grid_points)
+        if 1 <= point <= max_input:
+            assert cycle_profit(hops, point) <= result.profit
+
+
+def test_two_v2_pairs_closed_form():
+    cheap = v2(1000 * 10**18, 2_400_000 * 10**6)  # 2400 B per A
+    dear = v2(1000 * 10**18, 2_500_000 * 10**6)  # 2500 B per A
+    hops = [(dear, True), (cheap, False)]
+    result = optimize_cycle(hops, 10**22)
+    assert_integer_optimum(hops, result, 10**22)
+    # the Möbius closed form is within a few units of the integer optimum
+    assert abs(float_optimum(hops) - result.amount_in) < 1e-6 * result.amount_in
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_v2_triangles(seed):
+    rng = random.Random(seed)
+    ab = v2(rng.randrange(10**20, 10**24), rng.randrange(10**20, 10**24), t0=A, t1=B)
+    bc = v2(rng.randrange(10**8, 10**14), rng.randrange(10**20, 10**24), t0=B, t1=C)
+    ca = v2(rng.randrange(10**20, 10**24), rng.randrange(10**8, 10**14), t0=A, t1=C)
+    for hops in ([(ab, True), (bc, True), (ca, False)], [(ca, True), (bc, False), (ab, False)]):
+        result = optimize_cycle(hops, 10**25)
+        if result is None:
+            # unprofitable both at the margin and at every grid point
+            assert all(cycle_profit(hops, 10**25 * i // 500) <= 0 for i in range(1, 501))
+            assert cycle_profit(hops, 1) <= 0
+            continue
+        assert_integer_optimum(hops, result, 10**25, grid_points=500)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_v3_against_v3_crossing_ticks(seed):
+    low = v3(-500, seed=seed)
+    high = v3(-430, fee=3000, spacing=60, seed=seed + 100)
+    hops = [(high, True), (low, False)]  # sell A where it is dear, buy it back where it is cheap
+    result = optimize_cycle(hops, 10**24)
+    assert_integer_optimum(hops, result, 10**24, grid_points=400)
+    assert high.simulate_exact_in(True, result.amount_in).ticks_crossed >= 0
+
+
+def test_max_input_binds():
+    cheap = v2(1000 * 10**18, 2_400_000 * 10**6)
+    dear = v2(1000 * 10**18, 2_500_000 * 10**6)
+    hops = [(dear, True), (cheap, False)]
+    result = optimize_cycle(hops, 10**18)  # far below the unconstrained optimum
+    # the bound binds: the answer is the left end of the plateau that contains max_input
+    assert 10**18 - 10**12 < result.amount_in <= 10**18
+    assert result.amounts[-1] == cycle_amounts(hops, 10**18)[-1]
+    assert cycle_profit(hops, result.amount_in - 1) <= result.profit
+
+
+def test_unprofitable_cycle_returns_none():
+    pool = v2(1000 * 10**18, 2_400_000 * 10**6)
+    other = v2(1000 * 10**18, 2_401_000 * 10**6)
+    assert optimize_cycle([(pool, True), (other, False)], 10**22) is None
+
+
+@pytest.mark.parametrize("cycle", cases()["cycles"], ids=lambda c: c["id"])
+def test_peer_cycles_are_integer_optima(cycle):
+    hops = cycle_hops(cycle, build_pools())
+    max_input = int(cycle["max_input"])
+    result = optimize_cycle(hops, max_input)
+    assert_integer_optimum(hops, result, max_input, grid_points=300)

@@ -1,0 +1,187 @@
+"""The executor pipeline against a scripted chain (no network): what happens to the nonce and the
+result for each answer the RPC endpoints can give. The on-chain behaviour is covered by
+``tests/integration/executor``; this covers the failure answers anvil never gives."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from eth_account import Account
+from eth_account.typed_transactions import TypedTransaction
+from eth_utils.crypto import keccak
+from hexbytes import HexBytes
+from mevbot.chain.rpc import RevertError
+from mevbot.keystore import Signer
+from mevbot.messages import ExecutionResult, ExecutionStatus
+
+from services.executor.engine import EngineConfig, Executor, KeySlot
+from services.executor.safety import Limits
+from services.executor.sending import Answer, EndpointAnswer
+from tests.unit.executor.plans import WETH, make_plan
+
+CONTRACT = "0x" + "ee" * 20
+
+
+class ScriptedRpc:
+    def __init__(self) -> None:
+        self.chain_nonce = 0
+        self.answers: list[list[EndpointAnswer]] = []
+        self.broadcasts: list[bytes] = []
+        self.known: set[str] = set()
+        self.revert: bytes | None = None
+        self.on_call: Any = None
+        self.receipts: dict[str, dict[str, Any]] = {}
+
+    async def head(self) -> tuple[int, int]:
+        return 90, 10
+
+    async def nonce(self, address: str, tag: str = "pending") -> int:
+        return self.chain_nonce
+
+    async def call(self, method: str, *params: Any) -> Any:
+        if method == "eth_call":
+            if self.on_call:
+                self.on_call()
+            if self.revert is not None:
+                raise RevertError("eth_call: execution reverted", self.revert)
+            return "0x"
+        if method == "eth_estimateGas":
+            return hex(300_000)
+        raise AssertionError(method)
+
+    async def broadcast(self, raw: bytes) -> list[EndpointAnswer]:
+        self.broadcasts.append(raw)
+        return self.answers.pop(0) if self.answers else [EndpointAnswer("a", Answer.ACCEPTED)]
+
+    async def transaction(self, tx_hash: str) -> dict[str, Any] | None:
+        return {"hash": tx_hash} if tx_hash in self.known else None
+
+    async def receipt(self, tx_hash: str) -> dict[str, Any] | None:
+        return self.receipts.get(tx_hash)
+
+
+def nonce_of(raw: bytes) -> int:
+    return TypedTransaction.from_bytes(HexBytes(raw)).as_dict()["nonce"]
+
+
+def engine(rpc: ScriptedRpc, **config: Any) -> tuple[Executor, list[ExecutionResult]]:
+    published: list[ExecutionResult] = []
+
+    async def publish(result: ExecutionResult) -> None:
+        published.append(result)
+
+    config = {"execution_enabled": True, **config}
+    cfg = EngineConfig(chain_id=42161, contract=CONTRACT, receipt_timeout_s=0.05,
+                       receipt_poll_s=0.01,
+                       limits=Limits(chain_id=42161, max_position_size_wei=10**20, min_profit_threshold_wei=0,
+                                     max_plan_age_ns=0, native_token=WETH), **config)  # fmt: skip
+    return Executor(cfg, rpc, [KeySlot(Signer(Account.create()))], publish), published  # type: ignore[arg-type]
+
+
+def plan(i: int):  # type: ignore[no-untyped-def]
+    return make_plan(plan_id=f"p{i}", candidate_id=f"c{i}")
+
+
+async def test_rejected_send_frees_the_nonce_for_the_next_plan():
+    rpc = ScriptedRpc()
+    ex, _ = engine(rpc)
+    rpc.answers = [[EndpointAnswer("a", Answer.REJECTED, "insufficient funds")]]
+    r = await ex.handle_plan(plan(1))
+    assert (r.status, r.reason, r.nonce) == (ExecutionStatus.FAILED, "send_rejected", 0)
+    r = await ex.handle_plan(plan(2))
+    assert (r.status, r.nonce) == (ExecutionStatus.SENT, 0)
+    assert [nonce_of(b) for b in rpc.broadcasts] == [0, 0]
+    await ex.wait_trackers(1)
+
+
+async def test_nonce_too_low_resyncs_from_the_chain():
+    rpc = ScriptedRpc()
+    ex, _ = engine(rpc)
+    assert (await ex.handle_plan(plan(1))).nonce == 0
+    rpc.chain_nonce = 7  # someone else used this key meanwhile
+    rpc.answers = [[EndpointAnswer("a", Answer.NONCE_TOO_LOW, "nonce too low")]]
+    r = await ex.handle_plan(plan(2))
+    assert (r.status, r.reason) == (ExecutionStatus.FAILED, "nonce_too_low")
+    assert (await ex.handle_plan(plan(3))).nonce == 7
+    await ex.wait_trackers(1)
+
+
+async def test_unknown_fate_is_sent_if_the_node_knows_the_hash_else_resynced():
+    rpc = ScriptedRpc()
+    ex, _ = engine(rpc)
+    rpc.answers = [[EndpointAnswer("a", Answer.TRANSPORT, "timeout")]]
+    original = rpc.broadcast
+
+    async def broadcast_and_know(raw: bytes) -> list[EndpointAnswer]:
+        rpc.known.add("0x" + keccak(raw).hex())
+        return await original(raw)
+
+    rpc.broadcast = broadcast_and_know  # type: ignore[method-assign]
+    r = await ex.handle_plan(plan(1))
+    assert (r.status, r.nonce) == (ExecutionStatus.SENT, 0)  # one endpoint got it after all
+    rpc.broadcast = original  # type: ignore[method-assign]
+    rpc.answers = [
+        [EndpointAnswer("a", Answer.TRANSPORT, "timeout"), EndpointAnswer("b", Answer.REJECTED, "x")]
+    ]
+    r = await ex.handle_plan(plan(2))
+    assert (r.status, r.reason) == (ExecutionStatus.FAILED, "send_uncertain")
+    rpc.chain_nonce = 2  # it did land: the chain says so, and the executor follows the chain
+    assert (await ex.handle_plan(plan(3))).nonce == 2
+    await ex.wait_trackers(1)
+
+
+async def test_simulation_revert_dry_run_and_late_pause_release_the_nonce():
+    rpc = ScriptedRpc()
+    ex, _out = engine(rpc)
+    rpc.revert = bytes.fromhex("deadbeef")
+    r = await ex.handle_plan(plan(1))
+    assert (r.status, r.reason, r.nonce) == (ExecutionStatus.DROPPED, "simulation_revert", 0)
+    rpc.revert = None
+    rpc.on_call = lambda: ex.pause("operator")  # the kill switch lands between signing and sending
+    r = await ex.handle_plan(plan(2))
+    assert (r.status, r.reason) == (ExecutionStatus.DROPPED, "paused") and r.raw_tx
+    assert rpc.broadcasts == []
+    rpc.on_call = None
+    ex.resume()
+    dry, _dry_out = engine(rpc, execution_enabled=False)
+    r = await dry.handle_plan(plan(3))
+    assert (r.status, r.nonce) == (ExecutionStatus.DRY_RUN, 0) and r.raw_tx.startswith("0x02")
+    assert rpc.broadcasts == []
+    assert (await ex.handle_plan(plan(4))).nonce == 0  # every unsent reservation was given back
+
+
+async def test_not_included_in_time_fills_the_nonce_with_a_self_transfer():
+    rpc = ScriptedRpc()
+    ex, out = engine(rpc)
+    r = await ex.handle_plan(plan(1))
+    assert r.status is ExecutionStatus.SENT
+    await ex.wait_trackers(2)
+    final = out[-1]
+    assert (final.status, final.reason) == (ExecutionStatus.DROPPED, "not_included")
+    filler = TypedTransaction.from_bytes(HexBytes(rpc.broadcasts[-1])).as_dict()
+    arb = TypedTransaction.from_bytes(HexBytes(rpc.broadcasts[0])).as_dict()
+    assert filler["nonce"] == arb["nonce"] == 0 and filler["value"] == 0 and filler["gas"] == 21_000
+    assert (
+        filler["maxFeePerGas"] > arb["maxFeePerGas"]
+        and "0x" + bytes(filler["to"]).hex() == ex.slots[0].address
+    )
+
+
+async def test_concurrent_plans_on_one_key_get_distinct_ordered_nonces():
+    rpc = ScriptedRpc()
+    ex, _ = engine(rpc)
+    results = await asyncio.gather(*(ex.handle_plan(plan(i)) for i in range(20)))
+    assert sorted(r.nonce for r in results) == list(range(20))
+    assert [nonce_of(b) for b in rpc.broadcasts] == list(range(20))  # handed out in order
+    await ex.wait_trackers(2)
+
+
+@pytest.mark.parametrize("answer", [Answer.ACCEPTED, Answer.ALREADY_KNOWN])
+async def test_first_acceptance_wins(answer):
+    rpc = ScriptedRpc()
+    ex, _ = engine(rpc)
+    rpc.answers = [[EndpointAnswer("b", Answer.NONCE_TOO_LOW, "nonce too low"), EndpointAnswer("a", answer)]]
+    assert (await ex.handle_plan(plan(1))).status is ExecutionStatus.SENT
+    await ex.wait_trackers(1)
