@@ -44,6 +44,10 @@ from services.ingest.snapshot import read_snapshot
 from services.ingest.topics import CREATION_TOPICS, log_filter
 
 
+_INGEST_LATENCY = metrics.STAGE_LATENCY.labels("ingest")
+_DUPLICATE = stats.LOGS.labels("duplicate")
+
+
 class Engine:
     def __init__(self, *, chain: ChainConfig, rpc: HttpRpc, ws_providers: list[Provider], registry: PoolRegistry,
                  publisher: Publisher, checkpoints: CheckpointStore | None, settings: IngestSettings, log: Any,
@@ -98,6 +102,7 @@ class Engine:
         if self.cfg.discover_from_block is not None:
             pools += await self.discover(self.cfg.discover_from_block, number)
         await self.initial_snapshots(pools, number, block_hash)
+        await self.publisher.confirm()
         await self.publisher.flush()
         await self._save_checkpoint(force=True)
         self.started.set()
@@ -267,9 +272,13 @@ class Engine:
         if ledger.open is not None and ledger.open.hash != block_hash:
             await self._publish_reversals(ledger.drop_open())
         now = time.time_ns()
-        for raw in sorted(logs, key=lambda r: int(r["logIndex"], 16)):
+        indexed = sorted(((int(raw["logIndex"], 16), raw) for raw in logs), key=lambda pair: pair[0])
+        for log_index, raw in indexed:
             if raw.get("removed") or (raw.get("blockHash") or "").lower() != block_hash:
                 raise StateError(f"block {number}: log list does not belong to {block_hash}")
+            if ledger.is_published(block_hash, log_index):
+                _DUPLICATE.inc()  # the websocket delivered it already
+                continue
             await self.handle_log(raw, now)
         events = ledger.open.events if ledger.open is not None and ledger.open.hash == block_hash else []
         await self.publisher.head(m.BlockHead(
@@ -299,7 +308,7 @@ class Engine:
             await self.publisher.dead_letter(raw, DecodeError(f"log without logIndex: {exc}"))
             return
         if ledger.is_published(block_hash, log_index):
-            stats.LOGS.labels("duplicate").inc()
+            _DUPLICATE.inc()
             return
         if log_index < ledger.max_open_log_index:
             stats.OUT_OF_ORDER.inc()
@@ -333,8 +342,7 @@ class Engine:
             return
         if ledger.record(event):
             await self.publisher.event(event)
-            stats.LOGS.labels("published").inc()
-            metrics.observe_since_ns("ingest", received_ns, event.published_ns)
+            _INGEST_LATENCY.observe((event.published_ns - received_ns) / 1e9)
 
     async def _on_creation(self, raw: dict) -> None:
         stats.LOGS.labels("creation").inc()

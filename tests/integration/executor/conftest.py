@@ -27,6 +27,21 @@ from services.executor.settings import load_executor_settings
 from tests.integration.executor.kit import PASSWORD, new_keys, wait_for
 
 
+@pytest.fixture(scope="session")
+def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A JetStream server of our own for the executor's tests (overrides the shared one): the
+    shared server's storage is reserved by everyone's streams, and these tests must not fail
+    because another suite left streams behind."""
+    from mevbot.runtime.localstack import NatsServer
+
+    directory = tmp_path_factory.mktemp("executor-nats")
+    server = NatsServer(store_dir=directory / "store", log_path=directory / "nats.log").start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
 @dataclass
 class Chain:
     node: AnvilProcess
