@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "libs" / "common")]
 
-from mevbot.amm.cycle import optimize_cycle  # noqa: E402
-from mevbot.amm.loaders import pool_from_dict  # noqa: E402
+from mevbot.amm.cycle import optimize_cycle
+from mevbot.amm.loaders import pool_from_dict
 
 PEERS = Path("/work/shared/peers/degenbot")
 

@@ -46,7 +46,7 @@ from mevbot import messages as m  # noqa: E402
 from mevbot import subjects as subj  # noqa: E402
 from mevbot.amm.loaders import load_initial_pool_states  # noqa: E402
 from mevbot.nats_bus import NatsBus  # noqa: E402
-from services.detector.synthetic import CHAIN_ID, SyntheticMarket, block_hash_of  # noqa: E402
+from services.detector.synthetic import CHAIN_ID, Arbitrageur, SyntheticMarket, block_hash_of  # noqa: E402
 
 DATA = Path("/work/shared/data/arbitrum")
 NATS_URL = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
@@ -158,10 +158,11 @@ async def run_market(name: str, market: SyntheticMarket, n_events: int, rate: in
         result["cycles"] = int(float(re.search(r"^mev_detector_cycles ([0-9.e+]+)$", text, re.M).group(1)))
 
         # 1. throughput: pre-encoded blocks, published back to back
+        arbitrageur = Arbitrageur(market, max_trades=32)
         n_blocks = max(1, n_events // block_events)
         payloads: list[tuple[str, bytes]] = []
         count = 0
-        for events, head in market.blocks(n_blocks, block_events, size_fraction):
+        for events, head in market.blocks(n_blocks, block_events, size_fraction, arbitrageur=arbitrageur):
             for e in events:
                 payloads.append((bus.wire(subject_of(e)), m.encode(e)))
             payloads.append((bus.wire(subj.BLOCK_HEAD), m.encode(head)))
@@ -181,7 +182,9 @@ async def run_market(name: str, market: SyntheticMarket, n_events: int, rate: in
         elapsed = time.perf_counter() - t0
         result["throughput_events"] = count
         result["events_per_s"] = round(count / elapsed)
-        result["detector_cpu_share"] = round((detector.cpu_s() - cpu0) / elapsed, 2)
+        cpu = detector.cpu_s() - cpu0
+        result["detector_cpu_share"] = round(cpu / elapsed, 2)
+        result["events_per_detector_cpu_s"] = round(count / cpu) if cpu else None
 
         # 2. latency at a paced rate
         latencies: list[float] = []
@@ -197,9 +200,10 @@ async def run_market(name: str, market: SyntheticMarket, n_events: int, rate: in
         await nc.subscribe(bus.wire(subj.CANDIDATES), cb=on_candidate)
         blocks_per_s = rate / block_events
         n_latency_blocks = int(latency_s * blocks_per_s)
+        latency_blocks = list(market.blocks(n_latency_blocks, block_events, size_fraction, arbitrageur=arbitrageur))
         start = time.perf_counter()
         sent = 0
-        for k, (events, head) in enumerate(market.blocks(n_latency_blocks, block_events, size_fraction)):
+        for k, (events, head) in enumerate(latency_blocks):
             target = start + k / blocks_per_s
             delay = target - time.perf_counter()
             if delay > 0:
@@ -248,13 +252,15 @@ async def main() -> None:
     results = []
     if args.market in ("arbitrum", "both"):
         market = SyntheticMarket.from_snapshots(arbitrum_snapshots(), seed=7)
+        market.equilibrate()
         results.append(await run_market("arbitrum", market, args.events, args.rate, args.block_events,
-                                        (1e-5, 2e-3), args.latency_seconds))
+                                        (1e-6, 5e-4), args.latency_seconds))
         print(json.dumps(results[-1]), flush=True)
     if args.market in ("synthetic", "both"):
         market = SyntheticMarket(n_tokens=200, n_pools=2000, v3_share=0.3, seed=1)
+        market.equilibrate()
         results.append(await run_market("synthetic", market, args.events, args.rate, args.block_events,
-                                        (1e-5, 2e-3), args.latency_seconds))
+                                        (1e-6, 5e-4), args.latency_seconds))
         print(json.dumps(results[-1]), flush=True)
 
 

@@ -111,7 +111,6 @@ async def bench_pipeline(node: AnvilProcess, rpc_sync: RpcClient, n_plans: int, 
 def bench_signatures(keystore: Path, n: int, contract: str, data: bytes) -> tuple[float, float]:
     """(Signer's fast path, eth-account's sign_transaction) signatures per second."""
     from eth_account import Account
-
     from mevbot.keystore import list_keystores
 
     signer = load_signer(list_keystores(keystore)[0].path, Secret(PASSWORD))
@@ -141,7 +140,7 @@ def main() -> None:
           f"(all sent, {figures['included']} included):")
     print(f"  p50 {figures['p50_ms']:.2f} ms   p99 {figures['p99_ms']:.2f} ms   max {figures['max_ms']:.2f} ms")
     print(f"  of which the eth_call simulation round trip: p50 {figures['sim_p50_ms']:.2f} ms")
-    print(f"signatures/s (EIP-1559, 190-byte calldata): Signer (mevbot.txsign, coincurve) {sig_s[0]:,.0f}; "
+    print(f"signatures/s (EIP-1559, 190-byte calldata): Signer (keystore.sign_eip1559, coincurve) {sig_s[0]:,.0f}; "
           f"eth-account sign_transaction {sig_s[1]:,.0f}")
 
 

@@ -130,6 +130,7 @@ async def run(args: argparse.Namespace) -> dict:
         blocks = make_blocks(logs, args.events, args.per_block, 1000)
         start = time.perf_counter()
         cpu_start = time.process_time()
+        times_start = os.times()
         for header, block_logs in blocks:
             for raw in block_logs:
                 await engine.on_log(raw, time.time_ns())
@@ -138,12 +139,16 @@ async def run(args: argparse.Namespace) -> dict:
         await bus.flush(60)
         elapsed = time.perf_counter() - start
         cpu_s = time.process_time() - cpu_start
+        times_end = os.times()
+        user_s = times_end.user - times_start.user
         lat = sorted(publisher.latencies_ns)
         result = {
             "events": publisher.events, "blocks": len(blocks), "recorded_logs": len(logs),
             "events_per_s": round(publisher.events / elapsed),
             "events_per_s_before_final_ack_wait": round(publisher.events / publish_s),
             "events_per_cpu_s": round(publisher.events / cpu_s),
+            "events_per_user_cpu_s": round(publisher.events / user_s),
+            "system_cpu_share": round(1 - user_s / cpu_s, 2),
             "latency_p50_us": round(lat[len(lat) // 2] / 1000, 1),
             "latency_p99_us": round(lat[int(len(lat) * 0.99)] / 1000, 1),
             "latency_mean_us": round(statistics.fmean(lat) / 1000, 1),

@@ -17,12 +17,20 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from mevbot import messages as m
 from mevbot.market import MarketStore, NativePricer
 from services.detector.cycles import Cycle, CycleIndex
-from services.detector.evaluate import DEFAULT_MAX_INPUT, EvaluationStats, Opportunity, evaluate_cycle
+from mevbot.errors import AmmError
+from services.detector.evaluate import (
+    DEFAULT_MAX_INPUT,
+    SCREEN_TOLERANCE,
+    EvaluationStats,
+    Opportunity,
+    evaluate_cycle,
+    marginal_rate_product,
+)
 from services.detector.sharding import ShardFilter
 
 
@@ -102,32 +110,70 @@ class DetectorCore:
 
     def flush(self) -> list[m.Candidate]:
         """Evaluate every dirty cycle this replica owns, once; return the new candidates."""
+        return list(self.flush_iter())
+
+    def flush_iter(self) -> Iterator[m.Candidate]:
+        """Like :meth:`flush`, yielding each candidate as soon as it is sized.
+
+        All dirty owned cycles are screened first (marginal-rate product, microseconds each); the
+        survivors are sized exactly in descending order of that product, so the largest
+        dislocations come out first and a caller that publishes each one at once does not make
+        them wait for the long tail.
+        """
         if not self.dirty:
-            return []
+            return
         dirty, self.dirty = self.dirty, {}
         owns = self.shard.owns
         cycles = self.index.cycles
-        out: list[m.Candidate] = []
+        ranked: list[tuple[float, str, int, list, list]] = []
+        stats = self.stats
         for cycle_id, stamp_ns in dirty.items():
             if not owns(cycle_id):
                 continue
-            candidate = self.evaluate(cycles[cycle_id], stamp_ns)
+            cycle = cycles[cycle_id]
+            pools_kinds = self._ready_pools(cycle)
+            if pools_kinds is None:
+                continue  # never act on an incomplete or stale pool
+            stats.evaluated += 1
+            try:
+                product = marginal_rate_product(pools_kinds[0], cycle)
+            except AmmError:
+                stats.errors += 1
+                continue
+            if product <= 1.0 - SCREEN_TOLERANCE:
+                stats.screened_out += 1
+                continue
+            ranked.append((product, cycle_id, stamp_ns, pools_kinds[0], pools_kinds[1]))
+        ranked.sort(key=lambda r: r[0], reverse=True)
+        for _, cycle_id, stamp_ns, pools, kinds in ranked:
+            candidate = self._size(cycles[cycle_id], pools, kinds, stamp_ns)
             if candidate is not None:
-                out.append(candidate)
-        return out
+                yield candidate
 
-    def evaluate(self, cycle: Cycle, event_received_ns: int = 0) -> m.Candidate | None:
-        """Evaluate one cycle now; a Candidate when profitable and not emitted before."""
-        store = self.store
+    def _ready_pools(self, cycle: Cycle) -> tuple[list, list] | None:
+        entries = self.store.entries
         pools = []
         kinds = []
         for address in cycle.pools:
-            entry = store.entries.get(address)
+            entry = entries.get(address)
             if entry is None or not entry.ready:
-                return None  # never act on an incomplete or stale pool
+                return None
             pools.append(entry.state)
             kinds.append(entry.info.kind)
-        opportunity = evaluate_cycle(cycle, pools, kinds, self.stats, self.max_input)
+        return pools, kinds
+
+    def evaluate(self, cycle: Cycle, event_received_ns: int = 0) -> m.Candidate | None:
+        """Evaluate one cycle now; a Candidate when profitable and not emitted before."""
+        pools_kinds = self._ready_pools(cycle)
+        if pools_kinds is None:
+            return None  # never act on an incomplete or stale pool
+        self.stats.evaluated += 1
+        return self._size(cycle, pools_kinds[0], pools_kinds[1], event_received_ns, screen=True)
+
+    def _size(self, cycle: Cycle, pools: list, kinds: list, event_received_ns: int,
+              screen: bool = False) -> m.Candidate | None:
+        store = self.store
+        opportunity = evaluate_cycle(cycle, pools, kinds, self.stats, self.max_input, screen=screen)
         if opportunity is None:
             return None
         versions = [(address, store.entries[address].version) for address in cycle.pools]

@@ -97,11 +97,13 @@ def marginal_rate_product(pools: list[PoolState], cycle: Cycle) -> float:
 
 
 def evaluate_cycle(cycle: Cycle, pools: list[PoolState], kinds: list[m.PoolKind], stats: EvaluationStats,
-                   max_input: int = DEFAULT_MAX_INPUT) -> Opportunity | None:
-    """The cycle's optimal exact trade on ``pools`` (one state per hop, of ``kinds``), or None."""
-    stats.evaluated += 1
+                   max_input: int = DEFAULT_MAX_INPUT, *, screen: bool = True) -> Opportunity | None:
+    """The cycle's optimal exact trade on ``pools`` (one state per hop, of ``kinds``), or None.
+
+    ``screen=False`` when the caller already screened (and counted) the cycle.
+    """
     try:
-        if marginal_rate_product(pools, cycle) <= 1.0 - SCREEN_TOLERANCE:
+        if screen and marginal_rate_product(pools, cycle) <= 1.0 - SCREEN_TOLERANCE:
             stats.screened_out += 1
             return None
         hops_in = [(_SizingView(pool), z) for pool, z in zip(pools, cycle.zero_for_one)]
@@ -139,8 +141,7 @@ def describe_hops(cycle: Cycle, pools: list[PoolState], kinds: list[m.PoolKind],
                 "ticks_crossed": sim.ticks_crossed,
                 "liquidity": pool.liquidity,
             }
-        fee_for = getattr(pool, "_fee_for", None)
-        fee_pips = fee_for(zero_for_one) if fee_for is not None else getattr(pool, "fee_pips", 0)
+        fee_pips = _fee_of(pool, zero_for_one)
         hops.append(m.Hop(
             pool=cycle.pools[i],
             kind=kinds[i],
@@ -153,3 +154,12 @@ def describe_hops(cycle: Cycle, pools: list[PoolState], kinds: list[m.PoolKind],
             **extra,
         ))
     return hops
+
+
+def _fee_of(pool: PoolState, zero_for_one: bool) -> int:
+    """The fee (pips) this direction pays: Camelot V2 and Algebra fees depend on the direction."""
+    for name in ("_fee_for", "_direction_fee"):
+        fee_for = getattr(pool, name, None)
+        if fee_for is not None:
+            return fee_for(zero_for_one)
+    return getattr(pool, "fee_pips", 0)

@@ -73,7 +73,10 @@ class ChainFollower:
             self._sub = None
 
     async def _on_msg(self, msg: Any) -> None:
-        seq = msg.metadata.sequence.stream
+        # ``$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<ts>.<pending>``; the
+        # longer v2 form (domain, account hash) goes through the library's parser
+        tokens = msg.reply.split(".")
+        seq = int(tokens[5]) if len(tokens) == 9 else msg.metadata.sequence.stream
         self.last_seq = seq
         subject = self.bus.unwire(msg.subject)
         flush_point = False

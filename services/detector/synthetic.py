@@ -156,18 +156,102 @@ class SyntheticMarket:
                         tick=result.tick_after)
 
     def blocks(self, n_blocks: int, events_per_block: int, size_fraction: tuple[float, float] = (1e-4, 2e-2),
-               start_block: int | None = None) -> Iterator[tuple[list[m.PoolEvent], m.BlockHead]]:
-        """Blocks of random swaps (the events, then the block's end marker)."""
+               start_block: int | None = None, arbitrageur: Arbitrageur | None = None,
+               ) -> Iterator[tuple[list[m.PoolEvent], m.BlockHead]]:
+        """Blocks of random swaps (the events, then the block's end marker).
+
+        With an ``arbitrageur``, each block starts with the trades that close the opportunities the
+        previous block left (as competing searchers would), so dislocations do not pile up.
+        """
         rng = self.rng
         addresses = list(self.pools)
         block = (start_block if start_block is not None else self.block + 1)
+        self.block = block - 1
         for _ in range(n_blocks):
-            events = []
-            for i in range(events_per_block):
+            events = arbitrageur.close(self, block) if arbitrageur is not None else []
+            for _ in range(events_per_block):
+                i = len(events)
                 event = self.swap_event(rng.choice(addresses), block, i, i, rng.uniform(*size_fraction))
                 if event is not None:
                     events.append(event)
-            yield events, m.BlockHead(chain_id=CHAIN_ID, block_number=block, block_hash=block_hash_of(block),
-                                      parent_hash=block_hash_of(block - 1), timestamp=block,
-                                      event_count=len(events))
+            head = m.BlockHead(chain_id=CHAIN_ID, block_number=block, block_hash=block_hash_of(block),
+                               parent_hash=block_hash_of(block - 1), timestamp=block, event_count=len(events))
+            if arbitrageur is not None:
+                arbitrageur.observe(events, head)
+            yield events, head
+            self.block = block
             block += 1
+
+    def equilibrate(self, base_tokens: tuple[str, ...] = BASE_TOKENS, max_rounds: int = 200) -> int:
+        """Arbitrage the market flat (on the shadow pools) and re-take the snapshots; returns trades made."""
+        arb = Arbitrageur(self, base_tokens)
+        trades = 0
+        for _ in range(max_rounds):
+            events = arb.close(self, self.block)
+            if not events:
+                break
+            trades += 1
+            arb.observe(events, None)
+        self.snapshots = [self.snapshot_of(address) for address in self.pools]
+        return trades
+
+    def snapshot_of(self, address: str) -> m.PoolSnapshot:
+        info, pool = self.pools[address], self.shadow[address]
+        common = dict(chain_id=CHAIN_ID, pool=info, block_number=self.block, block_hash=block_hash_of(self.block))
+        if isinstance(pool, UniswapV2Pool):
+            return m.PoolSnapshot(reserve0=pool.reserve0, reserve1=pool.reserve1, **common)
+        return m.PoolSnapshot(sqrt_price_x96=pool.sqrt_price_x96, tick=pool.tick, liquidity=pool.liquidity,
+                              fee_pips=pool.fee_pips, ticks=sorted(pool.ticks.items()), **common)
+
+
+class Arbitrageur:
+    """A competing searcher: sees the same chain, executes the best non-overlapping opportunities."""
+
+    def __init__(self, market: SyntheticMarket, base_tokens: tuple[str, ...] = BASE_TOKENS,
+                 max_trades: int = 8) -> None:
+        from services.detector.core import DetectorCore
+
+        self.max_trades = max_trades
+        self.core = DetectorCore(chain_id=CHAIN_ID, detector_id="arbitrageur", base_tokens=base_tokens,
+                                 native_token=WETH)
+        for snap in market.snapshots:
+            self.core.on_snapshot(market.snapshot_of(snap.pool.address) if market.shadow else snap)
+
+    def observe(self, events: list[m.PoolEvent], head: m.BlockHead | None) -> None:
+        for event in events:
+            self.core.on_event(event)
+        if head is not None:
+            self.core.on_block_head(head)
+
+    def close(self, market: SyntheticMarket, block: int) -> list[m.PoolEvent]:
+        candidates = sorted(self.core.flush(), key=lambda c: -c.gross_profit_wei)
+        used: set[str] = set()
+        events: list[m.PoolEvent] = []
+        for candidate in candidates:
+            if len(used) >= 3 * self.max_trades:
+                self.core.dirty[candidate.cycle_id] = 0
+                self.core._last_emitted.pop(candidate.cycle_id, None)
+                continue
+            pools = [h.pool for h in candidate.hops]
+            if used.intersection(pools):
+                # still open: look at it again next time even if nothing it uses changes
+                self.core.dirty[candidate.cycle_id] = 0
+                self.core._last_emitted.pop(candidate.cycle_id, None)
+                continue
+            used.update(pools)
+            for hop in candidate.hops:
+                i = len(events)
+                meta = m.EventMeta(block_number=block, block_hash=block_hash_of(block), tx_hash="0x" + "aa" * 32,
+                                   tx_index=i, log_index=i)
+                pool = market.shadow[hop.pool]
+                if isinstance(pool, UniswapV2Pool):
+                    pool.execute_swap(hop.zero_for_one, hop.amount_in, block_number=block)
+                    events.append(m.V2Sync(chain_id=CHAIN_ID, pool=hop.pool, meta=meta, reserve0=pool.reserve0,
+                                           reserve1=pool.reserve1))
+                else:
+                    r = pool.execute_swap(hop.zero_for_one, hop.amount_in, block_number=block)
+                    events.append(m.V3Swap(chain_id=CHAIN_ID, pool=hop.pool, meta=meta, sender="0x" + "aa" * 20,
+                                           recipient="0x" + "aa" * 20, amount0=r.amount0, amount1=r.amount1,
+                                           sqrt_price_x96=r.sqrt_price_x96_after, liquidity=r.liquidity_after,
+                                           tick=r.tick_after))
+        return events

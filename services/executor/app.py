@@ -21,9 +21,11 @@ from mevbot.bus import Mode
 from mevbot.errors import ConfigError, MevbotError
 from mevbot.keystore import find_keystore, list_keystores, load_signer
 from mevbot.runtime import Service, ServiceContext, main
+from redis.exceptions import RedisError
 
 from services.executor import metrics
 from services.executor.engine import EngineConfig, Executor, KeySlot
+from services.executor.killswitch import KillSwitch
 from services.executor.lease import KeyLease, OnceGuard
 from services.executor.rpc import ChainRpc, Endpoint
 from services.executor.safety import Limits
@@ -73,19 +75,26 @@ class ExecutorService(Service):
             ),
             fee_policy=xs.fee_policy, execution_enabled=settings.execution_enabled, gas_source=xs.gas_source,
             v2_exact=xs.v2_exact, receipt_timeout_s=float(xs.receipt_timeout_s), receipt_poll_s=xs.receipt_poll_ms / 1000,
+            max_consecutive_reverts=xs.max_consecutive_reverts,
         )
         self.engine = Executor(config, self.rpc, slots, self._publish,
                                guard=OnceGuard(self.redis, ttl_s=xs.dedupe_ttl_s, prefix=f"{prefix}:once"),
                                replica_id=holder)  # fmt: skip
         metrics.PAUSED.set(0)
+        self.kill = KillSwitch(self.engine, self.redis, key=f"{prefix}:paused:{chain_id}", chain_id=chain_id,
+                               fanout=lambda c: ctx.bus.publish_core(subjects.CONTROL_EXECUTOR, c))  # fmt: skip
+        await self.kill.refresh()  # a pause issued while this replica was down still holds
+        self.engine.on_breaker = lambda reason: self.kill.pause(reason, f"circuit_breaker:{ctx.replica_id}", broadcast=True)
         self._add_routes(ctx)
         ctx.add_readiness_check("signing_key", lambda: any(s.usable() for s in slots))
+        ctx.add_readiness_check("redis", self._redis_ok)
         ctx.log.info("executor configured", contract=contract, keys=[s.address for s in signers],
                      execution_enabled=settings.execution_enabled, endpoints=[e.name for e in endpoints])
         await ctx.subscribe(subjects.CONTROL_EXECUTOR, self.on_control, mode=Mode.CORE, message_type=m.ControlCommand)
         await self._acquire_leases(slots, wait=True)
         ctx.spawn(self._lease_loop(slots), name="leases")
         ctx.spawn(self.engine.poll_head(xs.head_poll_ms / 1000), name="head")
+        ctx.spawn(self.rpc.keep_warm(), name="keep-warm", critical=False)
         await ctx.subscribe(subjects.PLANS, self.on_plan, mode=Mode.SHARED, message_type=m.ExecutionPlan,
                             batch=xs.concurrency, concurrency=xs.concurrency)  # fmt: skip
         ctx.mark_started()
@@ -114,6 +123,12 @@ class ExecutorService(Service):
         if not code or code in ("0x", "0x0"):
             raise ConfigError("EXECUTOR_CONTRACT_ADDRESS", f"no contract code at {address}")
         return address.lower()
+
+    async def _redis_ok(self) -> bool:
+        try:
+            return self.redis is not None and bool(await self.redis.ping())
+        except (RedisError, OSError):
+            return False
 
     # --- leases ----------------------------------------------------------------------------------
 
@@ -147,6 +162,7 @@ class ExecutorService(Service):
         while True:
             await asyncio.sleep(self.xs.lease_ttl_ms / 1000 / 3)
             try:
+                await self.kill.refresh()
                 await self._acquire_leases(slots, wait=False)
             except MevbotError as exc:
                 self.ctx.log.warning("lease renewal failed", error=str(exc))
@@ -158,11 +174,10 @@ class ExecutorService(Service):
         await self.engine.handle_plan(plan)
 
     async def on_control(self, command: m.ControlCommand) -> None:
-        assert self.engine is not None
         if command.command == "pause":
-            self.engine.pause(command.reason, command.issued_by)
+            await self.kill.pause(command.reason, command.issued_by, broadcast=False)
         elif command.command == "resume":
-            self.engine.resume(command.issued_by)
+            await self.kill.resume(command.issued_by, broadcast=False)
         else:
             self.ctx.log.warning("unknown control command", command=command.command)
 
@@ -177,13 +192,13 @@ class ExecutorService(Service):
 
         @ctx.app.post("/control/pause")
         async def pause(reason: str = "http") -> JSONResponse:
-            engine.pause(reason, "http")
+            await self.kill.pause(reason, f"http:{ctx.replica_id}", broadcast=True)
             return JSONResponse({"paused": True, "reason": reason})
 
         @ctx.app.post("/control/resume")
         async def resume() -> JSONResponse:
-            engine.resume("http")
-            return JSONResponse({"paused": False})
+            await self.kill.resume(f"http:{ctx.replica_id}", broadcast=True)
+            return JSONResponse({"paused": engine.paused})
 
         @ctx.app.get("/control")
         async def status() -> JSONResponse:

@@ -57,6 +57,9 @@ class EngineConfig:
     receipt_timeout_s: float = 30.0
     receipt_poll_s: float = 0.05
     head_max_age_s: float = 0.5
+    #: on-chain reverts in a row (gas burnt for nothing: a bug, or someone front-running us) that
+    #: trip the circuit breaker (the kill switch); 0 disables it
+    max_consecutive_reverts: int = 3
 
 
 @dataclass
@@ -101,6 +104,9 @@ class Executor:
         self._head: tuple[int, int, float] | None = None  # block, base fee, monotonic time
         self._trackers: set[asyncio.Task[Any]] = set()
         self._next_slot = 0
+        self._consecutive_reverts = 0
+        #: called with a reason when the circuit breaker trips (the app pauses every replica)
+        self.on_breaker: Callable[[str], Awaitable[None]] | None = None
 
     # --- kill switch ---------------------------------------------------------------------------
 
@@ -190,7 +196,7 @@ class Executor:
 
     async def _fees(self, plan: ExecutionPlan, slot: KeySlot, data: bytes, base_fee: int) -> TxFees:
         policy = self.config.fee_policy
-        if self.config.gas_source == "plan" and plan.gas_limit > 0:
+        if self.config.gas_source == "plan" and plan.gas_limit > 0 and plan.simulated:
             gas_limit = expected_gas = plan.gas_limit
         else:
             call = {"from": slot.address, "to": self.config.contract, "data": "0x" + data.hex()}
@@ -416,7 +422,17 @@ class Executor:
             effective_gas_price_wei=outcome.effective_gas_price_wei, realized_profit=outcome.realized_profit,
         )
         if not outcome.success:
-            return await self._finish(result, ExecutionStatus.REVERTED, "reverted_on_chain")
+            final = await self._finish(result, ExecutionStatus.REVERTED, "reverted_on_chain")
+            self._consecutive_reverts += 1
+            limit = self.config.max_consecutive_reverts
+            if limit and self._consecutive_reverts >= limit and not self.paused:
+                reason = f"circuit breaker: {self._consecutive_reverts} on-chain reverts in a row"
+                if self.on_breaker is not None:
+                    await self.on_breaker(reason)
+                else:
+                    self.pause(reason, "circuit_breaker")
+            return final
+        self._consecutive_reverts = 0
         realized = outcome.realized_profit or 0
         metrics.REALIZED_PROFIT.labels(plan.loan_token).inc(max(realized, 0))
         metrics.PREDICTED_PROFIT.labels(plan.loan_token).inc(max(plan.expected_profit, 0))

@@ -108,6 +108,19 @@ class ChainRpc:
     async def transaction(self, tx_hash: str) -> dict[str, Any] | None:
         return await self.call("eth_getTransactionByHash", tx_hash)
 
+    async def keep_warm(self, interval_s: float = 5.0) -> None:
+        """Background: a cheap call to every endpoint now and then, so the connection a send
+        needs is already open (a cold TLS handshake to a remote sequencer costs tens of ms)."""
+        while True:
+            await asyncio.gather(*(self._ping(e) for e in self.endpoints[1:]))
+            await asyncio.sleep(interval_s)
+
+    async def _ping(self, endpoint: Endpoint) -> None:
+        try:
+            await self._post(endpoint, "eth_chainId", [])
+        except RpcError:
+            pass  # counted in mev_rpc_calls_total{outcome="transport"}; a send will say more
+
     # --- sending ---------------------------------------------------------------------------------
 
     async def _send_one(self, endpoint: Endpoint, raw_hex: str) -> EndpointAnswer:

@@ -33,6 +33,7 @@ class ExecutorSettings:
     native_token: str | None
     concurrency: int
     head_poll_ms: int
+    max_consecutive_reverts: int
 
 
 def load_executor_settings(env: Env | None = None) -> ExecutorSettings:
@@ -61,4 +62,5 @@ def load_executor_settings(env: Env | None = None) -> ExecutorSettings:
         native_token=env_opt_str("EXECUTOR_NATIVE_TOKEN", env=env),
         concurrency=env_int("EXECUTOR_CONCURRENCY", 4, min_value=1, max_value=256, env=env),
         head_poll_ms=env_int("EXECUTOR_HEAD_POLL_MS", 100, min_value=10, env=env),
+        max_consecutive_reverts=env_int("EXECUTOR_MAX_CONSECUTIVE_REVERTS", 3, min_value=0, env=env),
     )

@@ -28,15 +28,20 @@ _U256 = 1 << 256
 _ZERO_PAD = "0" * 24
 
 
-def meta_of(log: dict[str, Any]) -> m.EventMeta:
-    """Where the log sits in the chain; a pending log (no block hash) is refused."""
+def meta_of(log: dict[str, Any], block_number: int | None = None, block_hash: str | None = None) -> m.EventMeta:
+    """Where the log sits in the chain; a pending log (no block hash) is refused.
+
+    ``block_number``/``block_hash`` (lower-case) may be passed when the caller parsed them already.
+    """
     try:
-        block_hash = log["blockHash"]
         if block_hash is None:
-            raise DecodeError("log without blockHash (pending log)")
+            block_hash = log["blockHash"]
+            if block_hash is None:
+                raise DecodeError("log without blockHash (pending log)")
+            block_hash = block_hash.lower()
         return m.EventMeta(
-            block_number=int(log["blockNumber"], 16),
-            block_hash=block_hash.lower(),
+            block_number=int(log["blockNumber"], 16) if block_number is None else block_number,
+            block_hash=block_hash,
             tx_hash=(log.get("transactionHash") or "").lower(),
             tx_index=int(log["transactionIndex"], 16),
             log_index=int(log["logIndex"], 16),
@@ -101,7 +106,8 @@ def _topic_int(topic: str, name: str) -> int:
         raise DecodeError(f"{name}: topic {topic!r} is not a 32-byte hex word") from None
 
 
-def decode_log(log: dict[str, Any], chain_id: int, received_ns: int = 0, published_ns: int = 0) -> m.PoolEvent:
+def decode_log(log: dict[str, Any], chain_id: int, received_ns: int = 0, published_ns: int = 0, *,
+               block_number: int | None = None, block_hash: str | None = None) -> m.PoolEvent:
     """Decode one pool-event log (V2 Swap/Sync, V3/Algebra Swap/Mint/Burn, Algebra Fee)."""
     try:
         topics = log["topics"]
@@ -114,7 +120,7 @@ def decode_log(log: dict[str, Any], chain_id: int, received_ns: int = 0, publish
         raise DecodeError("log without topics")
     if len(pool) != 42:
         raise DecodeError(f"emitter {pool!r} is not an address")
-    meta = meta_of(log)
+    meta = meta_of(log, block_number, block_hash)
     if topic0 == t.V2_SYNC:
         _topic_count(topics, 1, "V2 Sync")
         body = _words(data, 2, "V2 Sync")
@@ -237,6 +243,9 @@ def decode_pool_created(log: dict[str, Any]) -> PoolCreated:
     raise DecodeError(f"not a pool-creation topic0: {topic0}")
 
 
+_CREATION = frozenset(t.CREATION_TOPICS)
+
+
 def is_creation(log: dict[str, Any]) -> bool:
-    topics = log.get("topics") or ()
-    return bool(topics) and topics[0].lower() in t.CREATION_TOPICS
+    topics = log.get("topics")
+    return bool(topics) and topics[0].lower() in _CREATION

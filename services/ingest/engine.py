@@ -86,6 +86,15 @@ class Engine:
             checkpoint = await self.checkpoints.load()
         if checkpoint is not None:
             number, block_hash = checkpoint.block_number, checkpoint.block_hash
+            header = await self.rpc.call("eth_getBlockByNumber", [hex(number), False])
+            if header is None or header["hash"].lower() != block_hash:
+                # chain reset (devnet) or the checkpoint block was reorged away while we were down:
+                # its events cannot be reversed from here; the detector sees the gap and resyncs
+                fallback = number - 1 if header is not None else int(await self.rpc.call("eth_blockNumber"), 16)
+                self.log.error("checkpoint is not on the canonical chain: resuming from an earlier canonical block",
+                               checkpoint=number, resume=fallback)
+                number = fallback
+                block_hash = (await self.rpc.call("eth_getBlockByNumber", [hex(number), False]))["hash"].lower()
             self.log.info("resuming from checkpoint", block=number, hash=block_hash)
         else:
             if self.cfg.start_block is not None:
@@ -232,7 +241,7 @@ class Engine:
             return
         place = ledger.place(number, block_hash)
         if place is Place.OPEN:
-            await self.handle_log(raw, received_ns)
+            await self.handle_log(raw, received_ns, number, block_hash)
         elif place is Place.FUTURE:
             self.future[number].append((raw, received_ns))
             stats.LOGS.labels("buffered").inc()
@@ -273,13 +282,16 @@ class Engine:
             await self._publish_reversals(ledger.drop_open())
         now = time.time_ns()
         indexed = sorted(((int(raw["logIndex"], 16), raw) for raw in logs), key=lambda pair: pair[0])
+        duplicates = 0
         for log_index, raw in indexed:
             if raw.get("removed") or (raw.get("blockHash") or "").lower() != block_hash:
                 raise StateError(f"block {number}: log list does not belong to {block_hash}")
             if ledger.is_published(block_hash, log_index):
-                _DUPLICATE.inc()  # the websocket delivered it already
+                duplicates += 1  # the websocket delivered it already
                 continue
-            await self.handle_log(raw, now)
+            await self.handle_log(raw, now, number, block_hash)
+        if duplicates:
+            _DUPLICATE.inc(duplicates)
         events = ledger.open.events if ledger.open is not None and ledger.open.hash == block_hash else []
         await self.publisher.head(m.BlockHead(
             chain_id=self.chain_id, block_number=number, block_hash=block_hash,
@@ -297,11 +309,13 @@ class Engine:
             for raw, received_ns in early:
                 await self.on_log(raw, received_ns)
 
-    async def handle_log(self, raw: dict, received_ns: int) -> None:
+    async def handle_log(self, raw: dict, received_ns: int, number: int | None = None,
+                         block_hash: str | None = None) -> None:
         """One log of the open block: identify the emitter, decode, publish once."""
         ledger = self.ledger
-        number = int(raw["blockNumber"], 16)
-        block_hash = raw["blockHash"].lower()
+        if number is None or block_hash is None:
+            number = int(raw["blockNumber"], 16)
+            block_hash = raw["blockHash"].lower()
         try:
             log_index = int(raw["logIndex"], 16)
         except (KeyError, TypeError, ValueError) as exc:
@@ -335,7 +349,8 @@ class Engine:
         if emitter not in self.snapshotted:
             await self._snapshot(detection.info, number, block_hash, "discovered")
         try:
-            event = decode_log(raw, self.chain_id, received_ns, time.time_ns())
+            event = decode_log(raw, self.chain_id, received_ns, time.time_ns(), block_number=number,
+                               block_hash=block_hash)
         except DecodeError as exc:
             await self.publisher.dead_letter(raw, exc)
             ledger.mark_seen(number, block_hash, log_index)

@@ -45,6 +45,7 @@ class Ledger:
         self.window = window
         self.completed: OrderedDict[int, BlockRecord] = OrderedDict()
         self.completed[last_number] = BlockRecord(last_number, last_hash.lower())
+        self.last_number = last_number  # cached: read for every log
         self.open: BlockRecord | None = None
         self._open_seen: set[int] = set()
         self.max_open_log_index = -1
@@ -57,14 +58,14 @@ class Ledger:
 
     @property
     def next_number(self) -> int:
-        return self.last.number + 1
+        return self.last_number + 1
 
     def hash_of(self, number: int) -> str | None:
         record = self.completed.get(number)
         return record.hash if record else None
 
     def place(self, number: int, block_hash: str) -> Place:
-        last = self.last.number
+        last = self.last_number
         if number <= last:
             known = self.hash_of(number)
             if known is None or known == block_hash:
@@ -129,6 +130,7 @@ class Ledger:
         record = self.open or BlockRecord(number, block_hash)
         record.parent_hash = parent_hash
         self.completed[number] = record
+        self.last_number = number
         self.open = None
         self._open_seen = set()
         self.max_open_log_index = -1
@@ -159,6 +161,7 @@ class Ledger:
         while self.last.number > ancestor_number:
             _, record = self.completed.popitem(last=True)
             out.extend(reversal(e) for e in reversed(record.events))
+        self.last_number = self.last.number
         return out
 
     def find_ancestor(self, canonical: dict[int, str]) -> int | None:

@@ -10,6 +10,7 @@ updated.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,17 +18,22 @@ from mevbot import messages as m
 from mevbot import metrics
 from mevbot import subjects as subj
 from mevbot.bus import DeliverFrom, Mode
+from mevbot.cache import Cache
 from mevbot.chain.rpc import RpcClient
 from mevbot.config import env_bool
-from mevbot.errors import ConfigError
+from mevbot.errors import CacheError, ConfigError
 from mevbot.gas.oracle import GasOracle
 from mevbot.market import MarketStore
 from mevbot.runtime import Service, ServiceContext
 
+from services.validator import metrics as vm
+from services.validator import reasons
 from services.validator.chain import ChainAccess
 from services.validator.config import load_validator_config
+from services.validator.core import reject
 from services.validator.market_view import MarketView
 from services.validator.pipeline import Outcome, Validator
+from services.validator.reservations import claim_keys
 
 
 class ValidatorService(Service):
@@ -41,6 +47,8 @@ class ValidatorService(Service):
         self.store: MarketStore | None = None
         self.lock = asyncio.Lock()
         self.rpc: RpcClient | None = None
+        self.claims: Cache | None = None  # pools claimed across replicas (Redis)
+        self.claim_ttl_s = 2.0
 
     async def start(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
@@ -55,9 +63,19 @@ class ValidatorService(Service):
         if env_bool("VALIDATOR_MARKET_MIRROR", True, env=self.env):
             self.store = MarketStore()
             view = MarketView(self.store, ctx.chain.wrapped_native)
-            for subject in (f"{subj.EVENTS_PREFIX}.>", subj.POOL_SNAPSHOT, subj.BLOCK_HEAD):
-                await ctx.subscribe(subject, self.on_chain_message, mode=Mode.REPLICA, deliver_from=DeliverFrom.ALL)
+            # the mirror lives in memory: every start replays the chain stream from its first retained
+            # message through fresh consumers (a resumed one would skip the snapshots); the old ones
+            # expire after an hour idle
+            start = time.time_ns()
+            for i, subject in enumerate((f"{subj.EVENTS_PREFIX}.>", subj.POOL_SNAPSHOT, subj.BLOCK_HEAD)):
+                await ctx.subscribe(subject, self.on_chain_message, mode=Mode.REPLICA, deliver_from=DeliverFrom.ALL,
+                                    durable=f"validator_mirror{i}_{start}")
         self.validator = Validator(cfg, chain, ctx.chain.flash_loan_sources, view)
+        if env_bool("VALIDATOR_SHARED_RESERVATIONS", True, env=self.env):
+            self.claims = Cache(ctx.settings.redis_url, name="validator", namespace=ctx.settings.namespace)
+            ctx.add_readiness_check("redis", self.claims.ping)
+            # an approved plan's pools stay claimed about as long as the plan may run
+            self.claim_ttl_s = max(1.0, 2 * cfg.core.deadline_blocks * ctx.chain.block_time_s)
         await ctx.subscribe(subj.CANDIDATES, self.on_candidate, mode=Mode.SHARED, message_type=m.Candidate)
         ctx.log.info("validator started", profile=cfg.core.profile.name, simulate=cfg.simulate,
                      executor=cfg.executor_contract, mirror=view is not None,
@@ -67,6 +85,8 @@ class ValidatorService(Service):
     async def stop(self, ctx: ServiceContext) -> None:
         if self.rpc is not None:
             self.rpc.close()
+        if self.claims is not None:
+            await self.claims.close()
 
     async def on_chain_message(self, message: Any) -> None:
         store = self.store
@@ -81,9 +101,13 @@ class ValidatorService(Service):
     async def on_candidate(self, candidate: m.Candidate) -> None:
         async with self.lock:
             outcome: Outcome = await asyncio.to_thread(self.validator.validate, candidate)
+        if outcome.plans and self.claims is not None:
+            outcome = await self._claim(candidate, outcome)
         for plan in outcome.plans:
             await self.ctx.bus.publish(subj.PLANS, plan)
             metrics.OPPORTUNITIES_PROFITABLE.inc()
+            vm.PLANS.labels(plan.profile, plan.risk_category).inc()
+            vm.NET_PROFIT_WEI.inc(max(0, plan.expected_net_profit_wei))
             if candidate.event_received_ns:
                 metrics.observe_since_ns("event_to_validated", candidate.event_received_ns, plan.validated_ns)
             if candidate.detected_ns:
@@ -92,5 +116,30 @@ class ValidatorService(Service):
             await self.ctx.bus.publish_core(subj.REJECTIONS, outcome.rejection)
             self.ctx.log.info("candidate rejected", candidate_id=candidate.candidate_id,
                               reason=outcome.rejection.reason, detail=outcome.rejection.detail[:300])
+
+    async def _claim(self, candidate: m.Candidate, outcome: Outcome) -> Outcome:
+        """Claim the plans' pools for every replica; a replica that approved the same opportunity
+        first keeps it, and this one turns its plans into a ``pool_reserved`` rejection."""
+        taken: list[str] = []
+        owner = f"{self.ctx.replica_id}:{outcome.plans[0].plan_id}".encode()
+        for key in claim_keys(candidate, outcome.plans):
+            try:
+                claimed = await self.claims.set_if_absent(key, owner, ttl_s=self.claim_ttl_s)
+            except CacheError as exc:
+                # Redis down: this replica's own reservations still hold; a race with another
+                # replica costs at most a reverted transaction's gas, never the trade's capital
+                vm.CLAIM_ERRORS.inc()
+                self.ctx.log.warning("pool claim unavailable, going on without it", error=str(exc))
+                return outcome
+            if claimed:
+                taken.append(key)
+                continue
+            for mine in taken:
+                await self.claims.delete(mine)
+            vm.REJECTIONS.labels(reasons.POOL_RESERVED).inc()
+            return Outcome(rejection=reject(candidate, reasons.POOL_RESERVED,
+                                            f"{key} claimed by another replica's approved plan"),
+                           simulations=outcome.simulations)
+        return outcome
 
 

@@ -12,3 +12,4 @@ VALIDATION_LATENCY = Histogram(
     buckets=LATENCY_BUCKETS_S,
 )
 NET_PROFIT_WEI = Counter("mev_validator_expected_net_profit_wei", "Expected net profit of approved plans, in wei")
+CLAIM_ERRORS = Counter("mev_validator_claim_errors", "Pool claims that could not reach Redis (plan sent anyway)")

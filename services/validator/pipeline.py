@@ -34,6 +34,7 @@ from services.validator.core import (
 )
 from services.validator.costs import NativeRate
 from services.validator.market_view import MarketView
+from services.validator.reservations import Reservations
 
 _GAS_RETRY_CAP = 8_000_000
 
@@ -55,6 +56,7 @@ class Validator:
         self.clock_ns = clock_ns
         self._l1_estimate: L1Quote | None = None
         self._gas_seen: dict[tuple, int] = {}  # (hops, lender kind) -> gas used by the last simulation
+        self.reservations = Reservations()
 
     # --- context -------------------------------------------------------------------------------------
 
@@ -116,9 +118,6 @@ class Validator:
         vm.VALIDATION_LATENCY.labels(label).observe(time.perf_counter() - t0)
         if out.rejection is not None:
             vm.REJECTIONS.labels(out.rejection.reason).inc()
-        for plan in out.plans:
-            vm.PLANS.labels(plan.profile, plan.risk_category).inc()
-            vm.NET_PROFIT_WEI.inc(max(0, plan.expected_net_profit_wei))
         return out
 
     def _validate(self, c: Candidate) -> Outcome:
@@ -134,6 +133,9 @@ class Validator:
             if rej.reason == reasons.FEE_ON_TRANSFER and self._fot_detail:
                 rej = reject(c, rej.reason, f"{rej.detail}: {self._fot_detail}")
             return Outcome(rejection=rej)
+        clash = self.reservations.conflict(c, ctx.head_block)
+        if clash is not None:
+            return Outcome(rejection=reject(c, reasons.POOL_RESERVED, clash))
         if len(screened.drafts) > 1 or screened.drafts[0].amount_in != c.amount_in:
             vm.SPLITS.labels("split" if len(screened.drafts) > 1 else "downsized").inc()
         outcome = Outcome()
@@ -142,6 +144,7 @@ class Validator:
         if isinstance(approved, Rejection):
             return Outcome(rejection=approved, simulations=outcome.simulations)
         outcome.plans = approved
+        self.reservations.reserve(c, approved)
         return outcome
 
     def _approve(self, plans: list[ExecutionPlan], rate: NativeRate, base_fee: int,

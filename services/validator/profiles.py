@@ -160,6 +160,12 @@ def category_table(bounds_ppm: tuple[int, ...] = DEFAULT_CATEGORY_BOUNDS_PPM) ->
     return "\n".join(rows)
 
 
+def reason_table() -> str:
+    from services.validator.reasons import DESCRIPTIONS
+
+    return "\n".join(["| reason | when |", "|---|---|"] + [f"| `{k}` | {v} |" for k, v in DESCRIPTIONS.items()])
+
+
 def profiles_doc() -> str:
     """``docs/validator_profiles.md`` (a test keeps the file equal to this)."""
     return f"""# Validator price-impact profiles
@@ -185,4 +191,11 @@ it into parts routed through parallel pools of the same pair (for example WETH/U
 profit; the split is preferred only when the parts together earn more than the single path.
 Net profit = gross - flash-loan fee of the chosen lender - gas (L2 at base fee + priority bid, plus
 Arbitrum's L1 data component), converted into the profit token at live pool prices, exact in wei.
+
+## Rejection reasons
+
+Every rejection is published on `mev.rejections` with one of these codes, counted by
+`mev_validator_rejections_total{{reason}}`:
+
+{reason_table()}
 """

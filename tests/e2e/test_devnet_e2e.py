@@ -33,6 +33,7 @@ def test_devnet_captures_dislocations_exactly(tmp_path: Path, nats_url: str, red
     report = run_devnet(_options(tmp_path, nats_url, redis_url, namespace, duration_s=150.0,
                                  target_dislocations=TARGET_ABOVE_THRESHOLD))
     s = report["summary"]
+    print(f"devnet summary: {s}\npipeline: {report['pipeline']}")  # shown by pytest on failure
     above = [d for d in report["dislocations"] if d["above_threshold"]]
     assert len(above) >= 20, f"only {len(above)} dislocations above the threshold: {s}"
     hops = {d["hops"] for d in above}
@@ -46,11 +47,13 @@ def test_devnet_captures_dislocations_exactly(tmp_path: Path, nats_url: str, red
 
     trades = report["trades"]
     reverted = [t["tx_hash"] for t in trades if t["status"] == "reverted"]
-    assert not reverted, f"{len(reverted)} of {len(trades)} bot transactions reverted (gas lost): {reverted[:5]}"
+    assert not reverted, (
+        f"{len(reverted)} of {len(trades)} bot transactions reverted (gas lost): {reverted[:5]}; summary {s}")
     succeeded = [t for t in trades if t["status"] == "success"]
     assert succeeded
     inexact = [(t["tx_hash"], t["predicted_profit"], t["realized_profit"]) for t in succeeded if not t["exact"]]
-    assert not inexact, f"{len(inexact)} trades realized != predicted (or no prediction): {inexact[:5]}"
+    assert not inexact, (
+        f"{len(inexact)} trades realized != predicted (or no prediction): {inexact[:5]}; summary {s}")
     assert all(t["realized_profit"] > 0 for t in succeeded)
 
 

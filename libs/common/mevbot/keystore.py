@@ -6,6 +6,7 @@
 * :class:`Signer` holds the decrypted key. Its ``repr``/``str`` show only the address; it cannot
   be pickled or copied; errors raised here never carry key material (a wrong password is
   "cannot decrypt", not the library's message, which could echo input).
+* :func:`sign_eip1559`: type-2 transactions signed ~10x faster than eth-account, same bytes.
 
 Directory: ``MEV_BOT_KEYSTORE_DIR`` (default ``~/.mevbot/keystore``).
 """
@@ -19,13 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import rlp
 from coincurve import PrivateKey
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_hash.auto import keccak
 
 from mevbot.config import Secret, env_str
 from mevbot.errors import KeystoreError
-from mevbot.txsign import sign_eip1559, tx_from_dict
 
 KEYSTORE_DIR_KEY = "MEV_BOT_KEYSTORE_DIR"
 DEFAULT_KEYSTORE_DIR = "~/.mevbot/keystore"
@@ -60,10 +62,10 @@ class Signer:
     def sign_transaction(self, tx: dict[str, Any]) -> tuple[bytes, str]:
         """Sign a transaction dict (eth-account's shape); returns ``(raw_tx_bytes, tx_hash_hex)``.
 
-        Type-2 transactions take the fast path (:mod:`mevbot.txsign`, same bytes), others
+        Type-2 calls take the fast path (:func:`sign_eip1559`, same bytes); creations and others
         eth-account's general one."""
         try:
-            if tx.get("type") == 2 and not tx.get("accessList"):
+            if tx.get("type") == 2 and tx.get("to") and not tx.get("accessList"):
                 raw, tx_hash = sign_eip1559(self._fast, tx_from_dict(tx))
                 return raw, "0x" + tx_hash.hex()
             signed = self._account.sign_transaction(tx)
@@ -192,3 +194,55 @@ def load_signer(path: Path | str, password: Secret | str | None) -> Signer:
     if expected != "0x" and expected != signer.address:
         raise KeystoreError(f"keystore {path} decrypts to another address than it names")
     return signer
+
+# --- fast EIP-1559 signing -------------------------------------------------------------------------
+# eth-account's ``sign_transaction`` validates and normalizes a dict through several layers (~0.7 ms
+# per signature); on the executor's hot path that is most of the CPU time between a plan arriving
+# and its transaction leaving. This encodes exactly the same bytes with RLP + keccak + libsecp256k1
+# (coincurve), ~20-50 us: a unit test compares them byte for byte (both sign with RFC 6979).
+
+_SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+@dataclass(frozen=True)
+class Eip1559Tx:
+    chain_id: int
+    nonce: int
+    max_priority_fee_per_gas_wei: int
+    max_fee_per_gas_wei: int
+    gas_limit: int
+    to: bytes  # 20 bytes
+    value_wei: int
+    data: bytes
+
+    def fields(self) -> list[object]:
+        return [self.chain_id, self.nonce, self.max_priority_fee_per_gas_wei, self.max_fee_per_gas_wei,
+                self.gas_limit, self.to, self.value_wei, self.data, []]  # fmt: skip
+
+
+def tx_from_dict(tx: dict[str, object]) -> Eip1559Tx:
+    """From the dict shape eth-account takes (``to`` as a 0x string, ``data`` as bytes)."""
+    to = bytes.fromhex(str(tx["to"]).removeprefix("0x"))
+    data = tx.get("data", b"")
+    if isinstance(data, str):
+        data = bytes.fromhex(data.removeprefix("0x"))
+    return Eip1559Tx(
+        chain_id=int(tx["chainId"]), nonce=int(tx["nonce"]),  # type: ignore[call-overload]
+        max_priority_fee_per_gas_wei=int(tx["maxPriorityFeePerGas"]),  # type: ignore[call-overload]
+        max_fee_per_gas_wei=int(tx["maxFeePerGas"]), gas_limit=int(tx["gas"]),  # type: ignore[call-overload]
+        to=to, value_wei=int(tx.get("value", 0)), data=bytes(data),  # type: ignore[call-overload, arg-type]
+    )  # fmt: skip
+
+
+def sign_eip1559(key: PrivateKey, tx: Eip1559Tx) -> tuple[bytes, bytes]:
+    """``(raw signed transaction, transaction hash)``."""
+    if len(tx.to) != 20:
+        raise ValueError("to must be 20 bytes")
+    fields = tx.fields()
+    digest = keccak(b"\x02" + rlp.encode(fields))
+    sig = key.sign_recoverable(digest, hasher=None)
+    r, s, v = int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:64], "big"), sig[64]
+    if s > _SECP256K1_N // 2:  # libsecp256k1 already returns low-s; keep the rule explicit
+        s, v = _SECP256K1_N - s, v ^ 1
+    raw = b"\x02" + rlp.encode([*fields, v, r, s])
+    return raw, keccak(raw)

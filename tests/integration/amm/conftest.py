@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
 from mevbot.chain.anvil import AnvilConfig, AnvilProcess
 from mevbot.chain.rpc import RpcClient
+
 from tests.integration.amm.v3_lab import V3Lab
 
 

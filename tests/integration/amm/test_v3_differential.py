@@ -12,8 +12,8 @@ from __future__ import annotations
 import random
 
 import pytest
-
 from mevbot.amm.tick_math import getSqrtRatioAtTick
+
 from tests.integration.amm.v3_lab import TICK_SPACING, V3Lab, random_positions, random_swaps
 
 pytestmark = pytest.mark.integration

@@ -24,7 +24,8 @@ SWAP_TOPIC = "0xc42079f94a6350d7e6235f29174924f928cc2ac818eb64fed8004e115fbcca67
 V2_SYNC_TOPIC = "0x1c411e9a96e071241c2f21f7726b17ae89e3cab4c78be50e062b03a9fffbbad1"
 TICK_SPACING = {100: 1, 500: 10, 3000: 60, 10000: 200}
 BIG = 2**200
-SWAP_GAS = 25_000_000
+SWAP_GAS = 500_000_000  # real pools: a swap may cross thousands of initialized ticks
+QUOTE_GAS = 2**36
 
 
 def _signed(word: str) -> int:
@@ -162,8 +163,22 @@ class V3Lab:
         )
         return bytes.fromhex(result[2:])
 
+    def quote_call(self, pool: str, zero_for_one: bool, amount_specified: int, limit: int) -> tuple[int, int] | None:
+        """(amount0, amount1) of one swap simulated by eth_call, or None when the pool reverts."""
+        from mevbot.chain.rpc import RevertError
+
+        try:
+            # generous gas: a swap to the price limit walks thousands of bitmap words
+            raw = self.rpc.call("eth_call", {"from": self.deployer, "to": self.actor, "gas": hex(QUOTE_GAS),
+                                             "data": "0x" + self.swap_call_data(pool, zero_for_one, amount_specified,
+                                                                                limit).hex()}, "latest")
+        except RevertError:
+            return None
+        return self.actor_codec.decode_output("swap", bytes.fromhex(raw[2:]))
+
     def quote_calls(self, pool: str, swaps: list[tuple[bool, int, int]]) -> list[tuple[int, int]]:
-        """(amount0, amount1) of each swap simulated by eth_call on the current state (batched)."""
+        """(amount0, amount1) of each swap simulated by eth_call on the current state (batched;
+        raises if any reverts)."""
         calls = [
             (
                 "eth_call",

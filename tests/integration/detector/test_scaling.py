@@ -55,3 +55,68 @@ def test_union_of_candidates_is_the_same_for_1_2_3_replicas(nats_url: str, names
             asyncio.run(_delete_streams(nats_url, f"{namespace}n{n}"))
     assert len(results[1]) >= 5
     assert results[1] == results[2] == results[3]
+
+
+def test_a_leaving_replica_hands_its_cycles_over_at_once(nats_url: str, namespace: str) -> None:
+    async def scenario() -> None:
+        market = SyntheticMarket(n_tokens=12, n_pools=30, v3_share=0.3, seed=9)
+        async with Replicas(nats_url, namespace, 2, DETECTOR_HEARTBEAT_TTL_MS="60000") as replicas:
+            for snapshot in market.snapshots:
+                await replicas.publish(snapshot)
+            await replicas.settle(quiet_s=0.1)
+            first, second = replicas.services
+            cycles = list(first.core.index.cycles)
+            assert 0 < sum(first.core.shard.owns(c) for c in cycles) < len(cycles)
+            replicas.stops[1].set()  # graceful stop: its last heartbeat says "stopping"
+            await asyncio.wait_for(replicas.tasks[1], 10)
+            for _ in range(100):  # far sooner than the 60 s TTL
+                if first.core.shard.members == ("det-0",):
+                    break
+                await asyncio.sleep(0.02)
+            assert first.core.shard.members == ("det-0",)
+            assert all(first.core.shard.owns(c) for c in cycles)
+
+    asyncio.run(scenario())
+
+
+def test_a_late_replica_rebuilds_state_from_the_stream_and_reports_only_live_opportunities(
+        nats_url: str, namespace: str) -> None:
+    async def scenario() -> None:
+        market = SyntheticMarket(n_tokens=12, n_pools=30, v3_share=0.3, seed=11)
+        history = list(market.blocks(10, 6, size_fraction=(1e-3, 3e-2)))
+        live = list(market.blocks(3, 6, size_fraction=(1e-3, 3e-2)))
+        from mevbot.nats_bus import NatsBus
+        from tests.integration.detector.harness import Replicas as _R
+
+        feeder = NatsBus(nats_url, service="ingest", namespace=namespace, chain_id=42161)
+        await feeder.connect()
+        await feeder.ensure_streams()
+        publish = _R.publish.__get__(type("F", (), {"publisher": feeder})())
+        for snapshot in market.snapshots:
+            await publish(snapshot)
+        for events, head in history:
+            for event in events:
+                await publish(event)
+            await publish(head)
+        await feeder.flush()
+        await feeder.close()
+        async with Replicas(nats_url, namespace, 1) as replicas:
+            await replicas.settle(quiet_s=0.2)
+            assert replicas.candidates == []  # the past is state, not opportunities
+            core = replicas.services[0].core
+            for address, shadow in market.shadow.items():
+                pool = core.store.ready_pool(address)
+                if hasattr(shadow, "reserve0"):
+                    assert (pool.reserve0, pool.reserve1) == (shadow.reserve0, shadow.reserve1)
+                else:
+                    assert (pool.sqrt_price_x96, pool.tick, pool.liquidity) == (
+                        shadow.sqrt_price_x96, shadow.tick, shadow.liquidity)
+            for events, head in live:
+                for event in events:
+                    await replicas.publish(event)
+                await replicas.publish(head)
+            await replicas.settle(quiet_s=0.3)
+            assert replicas.candidates
+            assert {c.block_number for c in replicas.candidates} <= {h.block_number for _, h in live}
+
+    asyncio.run(scenario())

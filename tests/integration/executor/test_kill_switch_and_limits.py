@@ -13,7 +13,7 @@ from mevbot.messages import ControlCommand, ExecutionStatus
 from msgspec.structs import replace
 
 from tests.integration.executor.conftest import executor_env, running_executor
-from tests.integration.executor.kit import build_plan, dislocate, head, tx_count, wait_for
+from tests.integration.executor.kit import build_plan, dislocate, head, new_keys, tx_count, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -91,3 +91,30 @@ async def test_deadline_position_size_and_profit_threshold(
             r = await client.final(p.plan_id)
             assert (r.status, r.reason) == (ExecutionStatus.DROPPED, reason), r
     assert tx_count(rpc, one_key.address, "pending") == 0
+
+
+async def test_pause_reaches_every_replica_and_survives_restarts(
+    xchain, keystore, client, nats_url, redis_url, namespace
+):
+    rpc, dep = xchain.rpc, xchain.dep
+    keys = new_keys(rpc, dep, keystore, 2)
+    env = executor_env(xchain, keystore, nats_url, redis_url, namespace)
+    async with running_executor(env) as a:
+        async with running_executor(env) as b:
+            async with httpx.AsyncClient() as http:
+                await http.post(f"http://127.0.0.1:{a.port}/control/pause", params={"reason": "drill"})
+            assert a.service.engine.paused  # at once on the replica asked
+            await wait_for(lambda: b.service.engine.paused, 5)  # and the others through NATS
+        async with running_executor(env) as c:  # started after the pause: paused from the start
+            assert c.service.engine.paused and c.service.engine.pause_reason == "drill"
+            dislocate(rpc, dep)
+            plan = build_plan(rpc, dep, keys[0].address)
+            await client.send(plan)
+            assert (await client.final(plan.plan_id)).reason == "paused"
+            await client.bus.publish_core(subjects.CONTROL_EXECUTOR, ControlCommand(
+                chain_id=dep.chain_id, command="resume", issued_by="test"))  # fmt: skip
+            await wait_for(lambda: not a.service.engine.paused and not c.service.engine.paused, 5)
+            retry = replace(plan, plan_id=plan.plan_id + "-r", candidate_id=plan.candidate_id + "-r")
+            await client.send(retry)
+            assert (await client.final(retry.plan_id)).status is ExecutionStatus.INCLUDED
+    assert sum(tx_count(rpc, k.address) for k in keys) == 1

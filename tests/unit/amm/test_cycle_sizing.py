@@ -6,11 +6,11 @@ from __future__ import annotations
 import random
 
 import pytest
-
 from mevbot.amm.cycle import cycle_amounts, cycle_profit, float_optimum, optimize_cycle
 from mevbot.amm.tick_math import getSqrtRatioAtTick
 from mevbot.amm.v2 import UniswapV2Pool
 from mevbot.amm.v3_pool import UniswapV3Pool
+
 from tests.unit.amm.peer_cases import build_pools, cases, cycle_hops
 
 A, B, C = "0x" + "0a" * 20, "0x" + "0b" * 20, "0x" + "0c" * 20
@@ -112,3 +112,16 @@ def test_peer_cycles_are_integer_optima(cycle):
     max_input = int(cycle["max_input"])
     result = optimize_cycle(hops, max_input)
     assert_integer_optimum(hops, result, max_input, grid_points=300)
+
+
+def test_cycle_through_a_stable_pair_uses_exact_search():
+    from mevbot.amm.camelot_v2 import CamelotV2Pool
+
+    stable = CamelotV2Pool("0x" + "97" * 20, B, C, 4 * 10**12, 4 * 10**12, 400, 400, stable=True,
+                           decimals0=6, decimals1=6)
+    ab = v2(1000 * 10**18, 2_500_000 * 10**6, t0=A, t1=B)   # A -> B at 2500
+    ac = v2(1000 * 10**18, 2_440_000 * 10**6, t0=A, t1=C)   # C -> A at 1/2440
+    hops = [(ab, True), (stable, True), (ac, False)]
+    assert stable.float_segments(True) is None
+    result = optimize_cycle(hops, 10**22)
+    assert_integer_optimum(hops, result, 10**22, grid_points=120)

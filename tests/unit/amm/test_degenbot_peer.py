@@ -4,8 +4,8 @@ cycle profit at least as good as the library-independent reference optimum on al
 from __future__ import annotations
 
 import pytest
-
 from mevbot.amm.cycle import cycle_amounts, optimize_cycle
+
 from tests.unit.amm.peer_cases import build_pools, cases, cycle_hops, results
 
 POOLS = build_pools()

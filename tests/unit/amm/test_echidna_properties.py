@@ -8,7 +8,6 @@ from fractions import Fraction
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-
 from mevbot.amm.full_math import MAX_UINT256, mulDiv, mulDivRoundingUp
 from mevbot.amm.sqrt_price_math import (
     getAmount0Delta,
@@ -29,6 +28,7 @@ from mevbot.amm.tick_math import (
 )
 from mevbot.amm.v3_pool import UniswapV3Pool
 from mevbot.errors import AmmError
+
 from tests.unit.amm.reference_swap import next_initialized_tick_within_one_word, reference_swap
 
 uint160 = st.integers(min_value=1, max_value=(1 << 160) - 1)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from mevbot.amm.algebra_pool import AlgebraPool
 from mevbot.amm.camelot_v2 import CamelotV2Pool, stable_k
 from mevbot.amm.events import pool_from_snapshot

@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from mevbot.amm.tick_math import getTickAtSqrtRatio
 from mevbot.amm.v3_pool import UniswapV3Pool
 from mevbot.errors import AmmError

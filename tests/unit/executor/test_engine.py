@@ -185,3 +185,22 @@ async def test_first_acceptance_wins(answer):
     rpc.answers = [[EndpointAnswer("b", Answer.NONCE_TOO_LOW, "nonce too low"), EndpointAnswer("a", answer)]]
     assert (await ex.handle_plan(plan(1))).status is ExecutionStatus.SENT
     await ex.wait_trackers(1)
+
+
+async def test_on_chain_reverts_in_a_row_trip_the_circuit_breaker():
+    rpc = ScriptedRpc()
+    ex, out = engine(rpc, max_consecutive_reverts=2)
+    original = rpc.broadcast
+
+    async def mined_reverted(raw: bytes) -> list[EndpointAnswer]:
+        rpc.receipts["0x" + keccak(raw).hex()] = {"status": "0x0", "blockNumber": "0x5", "gasUsed": "0x100",
+                                                  "effectiveGasPrice": "0x1", "logs": []}  # fmt: skip
+        return await original(raw)
+
+    rpc.broadcast = mined_reverted  # type: ignore[method-assign]
+    for i in range(2):
+        assert (await ex.handle_plan(plan(i))).status is ExecutionStatus.SENT
+        await ex.wait_trackers(1)
+    assert [r.status for r in out if r.status is ExecutionStatus.REVERTED] == [ExecutionStatus.REVERTED] * 2
+    assert ex.paused and "circuit breaker" in ex.pause_reason
+    assert (await ex.handle_plan(plan(9))).reason == "paused"

@@ -34,10 +34,15 @@ The interface the detector and validator call (``zero_for_one=True``: token0 in)
 ``apply_event(msg)``
     any ``mevbot.messages`` pool event (V2Sync, V3Swap, V3Mint, V3Burn, AlgebraFee).
 ``state_version`` (int, bumped by every mutation and rollback), ``block_number``
-``copy()`` independent deep copy; ``rollback_to(block_number)`` undo newer blocks (reorg; keeps
+``copy()`` / ``snapshot()`` independent deep copy; ``rollback_to(block_number)`` undo newer blocks (reorg; keeps
     :data:`mevbot.amm.base.DEFAULT_JOURNAL_DEPTH` blocks, StateError beyond);
     ``forget_before(block_number)`` drop undo data of final blocks.
 ``float_segments(zero_for_one)`` / ``spot_rate(zero_for_one)`` float models for sizing/screening.
+
+Speed: V3 quotes go through a per-state step cache (:mod:`mevbot.amm.v3_steps`): complete swap
+steps depend only on the state, so after the first quote of a state every exact-input quote is a
+bisect plus one partial step, whatever the number of ticks crossed. Any mutation drops the cache.
+The first quote of a new state runs the plain swap loop (cheaper for a single quote).
 
 Cycle sizing (:mod:`mevbot.amm.cycle`)
 --------------------------------------

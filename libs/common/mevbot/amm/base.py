@@ -37,20 +37,20 @@ class SwapResult:
     """
 
     __slots__ = (
-        "zero_for_one",
         "amount_in",
         "amount_out",
         "fee_amount",
-        "sqrt_price_x96_after",
-        "tick_after",
-        "liquidity_after",
-        "ticks_crossed",
-        "steps",
         "fee_growth_global_x128_delta",
+        "last_step_amount_remaining",
+        "liquidity_after",
         "protocol_fee",
         "reserve0_after",
         "reserve1_after",
-        "last_step_amount_remaining",
+        "sqrt_price_x96_after",
+        "steps",
+        "tick_after",
+        "ticks_crossed",
+        "zero_for_one",
     )
 
     def __init__(
@@ -208,6 +208,10 @@ class PoolState(ABC):
                 lo = mid
         return hi
 
+    def warm_quotes(self, zero_for_one: bool) -> None:
+        """Hint: many quotes of this state and direction follow (sizing); pools with a quote cache
+        build it now instead of answering the first quote the slow way."""
+
     @abstractmethod
     def float_segments(self, zero_for_one: bool):
         """Piecewise Möbius model of ``amount_out(amount_in)`` in floats, for cycle sizing.
@@ -231,6 +235,10 @@ class PoolState(ABC):
     @abstractmethod
     def copy(self) -> PoolState:
         """Independent deep copy (journal included): mutate it freely, e.g. to simulate a plan."""
+
+    def snapshot(self) -> PoolState:
+        """Alias of :meth:`copy` (a frozen view to quote against while the original moves on)."""
+        return self.copy()
 
     @abstractmethod
     def _scalars(self) -> tuple:

@@ -15,6 +15,11 @@ increasing), so its maximum is where the composite's slope is 1.
    that still yields it, then the neighbours are checked and the best is kept. The result
    satisfies ``profit(x) >= profit(x-1)`` and ``profit(x) >= profit(x+1)``.
 
+3. **Polish** (3+ hops): with two or more intermediate tokens the integer profit near the optimum
+   is flat up to the floor losses of the middle hops (a unit of a 6-decimal token is worth ~1e8
+   wei of WETH; a V3 hop also loses up to a unit of its input to its fee floor). Plateau samples
+   around the optimum and a scan of the middle hops' outputs find the plateau that loses least.
+
 Pools without a Möbius model (stable pairs) fall back to a golden-section search on exact quotes
 followed by the same refinement.
 """
@@ -35,7 +40,7 @@ _MAX_WALK = 4096
 class CycleResult:
     """Outcome of sizing: ``amounts[0]`` is the input, ``amounts[i+1]`` the exact output of hop i."""
 
-    __slots__ = ("amount_in", "amounts", "profit", "evaluations", "float_optimum")
+    __slots__ = ("amount_in", "amounts", "evaluations", "float_optimum", "profit")
 
     def __init__(self, amounts: list[int], evaluations: int, float_optimum: float) -> None:
         self.amounts = amounts
@@ -54,9 +59,6 @@ class CycleResult:
 
     def __repr__(self) -> str:
         return f"CycleResult(amount_in={self.amount_in}, profit={self.profit}, amounts={self.amounts})"
-
-
-NO_PROFIT = None
 
 
 def cycle_amounts(hops: Sequence[Hop], amount_in: int) -> list[int]:
@@ -319,25 +321,42 @@ def _scan_middle(hops: Sequence[Hop], best: list[int], width: int, min_input: in
     return best, evaluations
 
 
+def _numeric_curvature(hops: Sequence[Hop], x: int, min_input: int, max_input: int) -> float:
+    """|profit''| at ``x`` from exact quotes 1% either side (for hops without a float model)."""
+    h = max(1, x // 100)
+    if x - h < min_input or x + h > max_input:
+        return 0.0
+    second = cycle_profit(hops, x + h) + cycle_profit(hops, x - h) - 2 * cycle_profit(hops, x)
+    return abs(second) / (h * h) if second < 0 else 0.0
+
+
 def optimize_cycle(hops: Sequence[Hop], max_input: int, *, min_input: int = 1,
                    polish_samples: int | None = None, polish_window: float = 0.1,
-                   scan_width: int = 128) -> CycleResult | None:
+                   scan_width: int = 32) -> CycleResult | None:
     """Integer input in [min_input, max_input] maximising exact profit, with every hop's amount.
 
     Returns None when no input in range makes a profit (including when the cycle is unprofitable
-    at the margin). ``polish_samples`` (default: 0 for 2 hops, 48 for more) extra plateau
-    samples within ``x_opt*(1 +- polish_window)``: see :func:`_polish`. ``hops`` is a sequence of ``(pool, zero_for_one)``; the output token of each
+    at the margin. ``hops`` is a sequence of ``(pool, zero_for_one)``; the output token of each
     hop must be the input token of the next and the last must return the first's input token.
+
+    Cycles of 3+ hops get a staircase polish (two intermediates make the integer profit flat up to
+    the floor losses of the middle hops): ``polish_samples`` plateau samples within the window
+    where the continuous profit drops by less than one intermediate unit (:func:`_polish`, default
+    32, 0 disables the polish), then a scan of ``scan_width`` targets either side of each middle
+    hop's output, plus the targets that align the next V3 hop's fee floor (:func:`_scan_middle`).
     """
     if not 2 <= len(hops) <= 8:
         raise AmmError(f"cycle of {len(hops)} hops: 2 to 8 supported")
     if max_input < min_input:
         return None
+    for pool, zero_for_one in hops:
+        pool.warm_quotes(zero_for_one)
     found = _float_walk(hops, float(max_input))
     curvature = 0.0
     if found is None:
         x0 = _golden_search(hops, min_input, max_input)
         x_f = float(x0)
+        curvature = _numeric_curvature(hops, x0, min_input, max_input)
     else:
         x_f, curvature = found
         if x_f < 0.5:

@@ -23,7 +23,7 @@ _Q96F = float(1 << 96)
 class SegmentCurve:
     """Lazily generated list of segments (see module docstring)."""
 
-    __slots__ = ("segments", "_gen")
+    __slots__ = ("_gen", "segments")
 
     def __init__(self, segments: list[tuple] | None = None, generator=None) -> None:
         self.segments: list[tuple] = segments if segments is not None else []
@@ -55,7 +55,7 @@ class SegmentCurve:
             seg = self.segment(k)
             if seg is None:
                 return 0.0
-            lo, hi, p, q, r, s = seg
+            _, hi, p, q, r, s = seg
             if x <= hi:
                 return (p * x + q) / (r * x + s)
             k += 1
@@ -98,8 +98,7 @@ def _v3_segments(pool, zero_for_one: bool):
                 yield (x_acc, x_acc + dx, p, q, r, d)
                 x_acc += dx
                 y_acc += dy
-            if b < s:
-                s = b
+            s = min(s, b)
             if t is None:
                 break
             liquidity -= net[t]
@@ -123,8 +122,7 @@ def _v3_segments(pool, zero_for_one: bool):
                 yield (x_acc, x_acc + dx, p, q, r, d)
                 x_acc += dx
                 y_acc += dy
-            if b > s:
-                s = b
+            s = max(s, b)
             if t is None:
                 break
             liquidity += net[t]

@@ -27,7 +27,6 @@ from mevbot.amm.sqrt_price_math import (
     getNextSqrtPriceFromInput,
     getNextSqrtPriceFromOutput,
 )
-from mevbot.amm.v3_steps import StepCache
 from mevbot.amm.tick_math import (
     MAX_SQRT_RATIO,
     MAX_TICK,
@@ -36,6 +35,7 @@ from mevbot.amm.tick_math import (
     sqrt_ratio_at_tick,
     tick_at_sqrt_ratio,
 )
+from mevbot.amm.v3_steps import StepCache
 from mevbot.errors import AmmError
 
 Q96 = 1 << 96
@@ -178,8 +178,7 @@ class UniswapV3Pool(PoolState):
                 else:
                     tick_next = word_start
                     initialized = False
-                if tick_next < MIN_TICK:
-                    tick_next = MIN_TICK
+                tick_next = max(tick_next, MIN_TICK)
             else:
                 nxt = compressed + 1
                 word_end = (((nxt >> 8) << 8) + 255) * spacing
@@ -190,13 +189,12 @@ class UniswapV3Pool(PoolState):
                 else:
                     tick_next = word_end
                     initialized = False
-                if tick_next > MAX_TICK:
-                    tick_next = MAX_TICK
+                tick_next = min(tick_next, MAX_TICK)
             price_next = sqrt_ratio_at_tick(tick_next)
             if zero_for_one:
-                target = limit if price_next < limit else price_next
+                target = max(price_next, limit)
             else:
-                target = limit if price_next > limit else price_next
+                target = min(price_next, limit)
 
             # --- SwapMath.computeSwapStep, inlined (see swap_math.py for the reference port) ---
             if exact_in:
@@ -204,7 +202,9 @@ class UniswapV3Pool(PoolState):
                 if zero_for_one:
                     # getAmount0Delta(target, price, L, roundUp=True)
                     num1 = liquidity << 96
-                    amount_in = -(-(-(-(num1 * (sqrt_price - target)) // sqrt_price)) // target)
+                    # getAmount0Delta(.., roundUp=True): divRoundingUp(mulDivRoundingUp(L << 96, diff, sqrt_price), target)
+                    amount_in = -(-(num1 * (sqrt_price - target)) // sqrt_price)
+                    amount_in = -(-amount_in // target)
                 else:
                     amount_in = -(-(liquidity * (target - sqrt_price)) // Q96)
                 if less_fee >= amount_in:
@@ -215,7 +215,9 @@ class UniswapV3Pool(PoolState):
                 if zero_for_one:
                     if not reached:
                         num1 = liquidity << 96
-                        amount_in = -(-(-(-(num1 * (sqrt_price - sqrt_next)) // sqrt_price)) // sqrt_next)
+                        # getAmount0Delta(.., roundUp=True): divRoundingUp(mulDivRoundingUp(L << 96, diff, sqrt_price), sqrt_next)
+                        amount_in = -(-(num1 * (sqrt_price - sqrt_next)) // sqrt_price)
+                        amount_in = -(-amount_in // sqrt_next)
                     amount_out = liquidity * (sqrt_price - sqrt_next) // Q96
                 else:
                     if not reached:
@@ -242,15 +244,16 @@ class UniswapV3Pool(PoolState):
                 reached = sqrt_next == target
                 if zero_for_one:
                     num1 = liquidity << 96
-                    amount_in = -(-(-(-(num1 * (sqrt_price - sqrt_next)) // sqrt_price)) // sqrt_next)
+                    # getAmount0Delta(.., roundUp=True): divRoundingUp(mulDivRoundingUp(L << 96, diff, sqrt_price), sqrt_next)
+                    amount_in = -(-(num1 * (sqrt_price - sqrt_next)) // sqrt_price)
+                    amount_in = -(-amount_in // sqrt_next)
                     if not reached:
                         amount_out = liquidity * (sqrt_price - sqrt_next) // Q96
                 else:
                     amount_in = -(-(liquidity * (sqrt_next - sqrt_price)) // Q96)
                     if not reached:
                         amount_out = ((liquidity << 96) * (sqrt_next - sqrt_price) // sqrt_next) // sqrt_price
-                if amount_out > want:
-                    amount_out = want
+                amount_out = min(amount_out, want)
                 fee_amount = -(-(amount_in * fee) // fee_complement)
                 remaining += amount_out
                 calculated += amount_in + fee_amount
@@ -306,6 +309,13 @@ class UniswapV3Pool(PoolState):
     def _direction_fee(self, zero_for_one: bool) -> int:
         """Fee (pips) of a swap in this direction (Algebra builds may differ per direction)."""
         return self.fee_pips
+
+    def warm_quotes(self, zero_for_one: bool) -> None:
+        if self._steps_version != self.state_version:
+            self._step_caches = [None, None]
+            self._steps_version = self.state_version
+        if self._step_caches[zero_for_one] is None:
+            self._step_caches[zero_for_one] = StepCache(self, zero_for_one, self._direction_fee(zero_for_one))
 
     def _steps(self, zero_for_one: bool) -> StepCache | None:
         """The step cache of this state and direction; None on the first quote of a state (a

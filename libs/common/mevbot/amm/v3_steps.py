@@ -31,8 +31,19 @@ _PIPS = 1_000_000
 
 
 class StepCache:
-    __slots__ = ("zero_for_one", "fee", "cum_in", "cum_out", "starts", "targets", "done",
-                 "_price", "_tick", "_liquidity", "_pool")
+    __slots__ = (
+        "_liquidity",
+        "_pool",
+        "_price",
+        "_tick",
+        "cum_in",
+        "cum_out",
+        "done",
+        "fee",
+        "starts",
+        "targets",
+        "zero_for_one",
+    )
 
     def __init__(self, pool, zero_for_one: bool, fee_pips: int) -> None:
         self._pool = pool
@@ -71,11 +82,12 @@ class StepCache:
                     tick_next, initialized = sorted_ticks[i - 1], True
                 else:
                     tick_next, initialized = word_start, False
-                if tick_next < MIN_TICK:
-                    tick_next = MIN_TICK
+                tick_next = max(tick_next, MIN_TICK)
                 price_next = sqrt_ratio_at_tick(tick_next)
-                target = limit if price_next < limit else price_next
-                amount_in = -(-(-(-((liquidity << 96) * (price - target)) // price)) // target)
+                target = max(price_next, limit)
+                # getAmount0Delta(.., roundUp=True): divRoundingUp(mulDivRoundingUp(L << 96, diff, price), target)
+                amount_in = -(-((liquidity << 96) * (price - target)) // price)
+                amount_in = -(-amount_in // target)
                 amount_out = liquidity * (price - target) // Q96
             else:
                 nxt = compressed + 1
@@ -85,10 +97,9 @@ class StepCache:
                     tick_next, initialized = sorted_ticks[i], True
                 else:
                     tick_next, initialized = word_end, False
-                if tick_next > MAX_TICK:
-                    tick_next = MAX_TICK
+                tick_next = min(tick_next, MAX_TICK)
                 price_next = sqrt_ratio_at_tick(tick_next)
-                target = limit if price_next > limit else price_next
+                target = min(price_next, limit)
                 amount_in = -(-(liquidity * (target - price)) // Q96)
                 amount_out = ((liquidity << 96) * (target - price) // target) // price
             fee_amount = -(-(amount_in * fee) // complement)
@@ -145,7 +156,9 @@ class StepCache:
         fee = self.fee
         nxt = getNextSqrtPriceFromOutput(price, liquidity, want, self.zero_for_one)
         if self.zero_for_one:
-            amount_in = -(-(-(-((liquidity << 96) * (price - nxt)) // price)) // nxt)
+            # getAmount0Delta(.., roundUp=True): divRoundingUp(mulDivRoundingUp(L << 96, diff, price), nxt)
+            amount_in = -(-((liquidity << 96) * (price - nxt)) // price)
+            amount_in = -(-amount_in // nxt)
             got = liquidity * (price - nxt) // Q96
         else:
             amount_in = -(-(liquidity * (nxt - price)) // Q96)

@@ -14,6 +14,8 @@ import contextlib
 import os
 import threading
 import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ from rich.console import Console
 from rich.live import Live
 
 from mevbot.chain.rpc import RpcClient
-from mevbot.devnet.chain import ChainHandle, start_devnet_chain
+from mevbot.devnet.chain import ChainHandle, DevnetChain, start_devnet_chain
 from mevbot.devnet.chainwatch import ChainWatcher
 from mevbot.devnet.configfile import BASE_SYMBOLS, write_devnet_files
 from mevbot.devnet.market import MarketConfig, MarketSimulator
@@ -38,11 +40,40 @@ from mevbot.supervisor import Supervisor
 WARMUP_TIMEOUT_S = 30.0
 
 
+@dataclass
+class DevnetEnv:
+    """A running devnet: chain, NATS/Redis, the four services and a tap on their subjects."""
+
+    opts: DevnetOptions
+    work: Path
+    namespace: str
+    info: DevnetChain
+    book: MarketBook
+    tap: BusTap
+    supervisor: Supervisor
+    env: dict[str, str]
+    first_block: int
+    bot_nonce_start: int
+
+
 def run_devnet(opts: DevnetOptions, console: Console | None = None) -> dict[str, Any]:
     return asyncio.run(_run(opts, console or Console()))
 
 
 async def _run(opts: DevnetOptions, console: Console) -> dict[str, Any]:
+    async with devnet_environment(opts, console) as dn:
+        console.print(f"  services ready; {dn.tap.stats.snapshots} pool snapshots seen; market opens "
+                      f"(seed {opts.seed}, {opts.duration_s:.0f}s)")
+        report = await _market(opts, console, dn.info, dn.book, dn.tap, dn.supervisor, dn.first_block,
+                               dn.bot_nonce_start)
+        write_report(report, dn.work / "report.json")
+        print_summary(report, console)
+        console.print(f"report: {dn.work / 'report.json'}  logs: {dn.work / 'logs'}")
+        return report
+
+
+@contextlib.asynccontextmanager
+async def devnet_environment(opts: DevnetOptions, console: Console) -> AsyncIterator[DevnetEnv]:
     work = Path(opts.work_dir).resolve()
     work.mkdir(parents=True, exist_ok=True)
     namespace = opts.namespace or f"devnet-{opts.seed}-{os.getpid()}"
@@ -89,13 +120,7 @@ async def _run(opts: DevnetOptions, console: Console) -> dict[str, Any]:
             nonce_start = int(rpc.call("eth_getTransactionCount", info.bot_address, "latest"), 16)
             first_block = int(rpc.call("eth_blockNumber"), 16) + 1
         await _warm_up(tap, len(book.pools))
-        console.print(f"  services ready; {tap.stats.snapshots} pool snapshots seen; market opens "
-                      f"(seed {opts.seed}, {opts.duration_s:.0f}s)")
-        report = await _market(opts, console, info, book, tap, supervisor, first_block, nonce_start)
-        write_report(report, work / "report.json")
-        print_summary(report, console)
-        console.print(f"report: {work / 'report.json'}  logs: {work / 'logs'}")
-        return report
+        yield DevnetEnv(opts, work, namespace, info, book, tap, supervisor, env, first_block, nonce_start)
     finally:
         if tap is not None:
             await tap.stop()

@@ -35,6 +35,7 @@ from mevbot.market.versions import end_of_block, position
 
 #: How many blocks of per-block event counts are kept for gap detection.
 _COUNT_WINDOW_BLOCKS = 256
+_POS_LIMIT = 1 << 20
 
 
 class PoolStatus(str, enum.Enum):
@@ -45,11 +46,12 @@ class PoolStatus(str, enum.Enum):
 class PoolEntry:
     """One pool: identity, exact state, status and deterministic version."""
 
-    __slots__ = ("info", "state", "status", "version", "last_position", "stale_reason", "history")
+    __slots__ = ("info", "state", "status", "version", "last_position", "stale_reason", "history", "tick_map")
 
     def __init__(self, info: m.PoolInfo, state: PoolState, version: int, block_hash: str) -> None:
         self.info = info
         self.state = state
+        self.tick_map = hasattr(state, "_sorted")  # V3-style state whose Swap events can be cross-checked
         self.status = PoolStatus.READY
         self.version = version
         self.last_position = version
@@ -164,11 +166,15 @@ class MarketStore:
         if entry is None or entry.status is PoolStatus.STALE:
             self._buffer(address, event)
             return None
-        pos = position(meta.block_number, meta.tx_index, meta.log_index)
+        tx_index, log_index = meta.tx_index, meta.log_index
+        if tx_index < _POS_LIMIT and log_index < _POS_LIMIT:
+            pos = (meta.block_number << 40) | (tx_index << 20) | log_index
+        else:
+            pos = position(meta.block_number, tx_index, log_index)  # raises with the values
         if pos <= entry.last_position:
             return None  # redelivered, or already part of the snapshot
         state = entry.state
-        check = self.check_v3_liquidity and isinstance(event, m.V3Swap) and hasattr(state, "_sorted")
+        check = entry.tick_map and self.check_v3_liquidity and type(event) is m.V3Swap
         if check:
             old_tick, old_liquidity = state.tick, state.liquidity
         try:
