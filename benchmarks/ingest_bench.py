@@ -29,22 +29,24 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mevbot import messages as m  # noqa: E402
-from mevbot.logging import get_logger  # noqa: E402
-from mevbot.nats_bus import NatsBus  # noqa: E402
-from mevbot.runtime.localstack import NatsServer  # noqa: E402
-from services.ingest.classify import Detection  # noqa: E402
-from services.ingest.engine import Engine  # noqa: E402
-from services.ingest.outputs import Publisher  # noqa: E402
-from services.ingest.registry import PoolRegistry  # noqa: E402
-from services.ingest.settings import IngestSettings  # noqa: E402
-from services.ingest.topics import CREATION_TOPICS, log_filter  # noqa: E402
+from mevbot import messages as m
+from mevbot.logging import get_logger
+from mevbot.nats_bus import NatsBus
+from mevbot.runtime.localstack import NatsServer
+
+from services.ingest.classify import Detection
+from services.ingest.engine import Engine
+from services.ingest.outputs import Publisher
+from services.ingest.registry import PoolRegistry
+from services.ingest.settings import IngestSettings
+from services.ingest.topics import CREATION_TOPICS, log_filter
 
 
 def record_logs(seconds: float) -> list[dict]:
     from mevbot.chain.anvil import AnvilConfig, AnvilProcess
     from mevbot.chain.deploy import deploy_market
     from mevbot.chain.rpc import RpcClient
+
     from tests.integration.ingest.harness import Traffic
 
     with AnvilProcess(AnvilConfig()) as node:

@@ -176,6 +176,12 @@ class DetectorService(Service):
             self._last_flush = time.monotonic()
             stats.EVALUATE_SECONDS.observe(took_s)
             stats.export_core(self.core)
+            if self.core.last_error:
+                self.ctx.log.error("cycle evaluation failed", error=self.core.last_error[:500])
+                self.core.last_error = ""
+        except Exception as exc:  # noqa: BLE001 - log, count, go on: the next flush retries
+            stats.EVALUATIONS.labels("flush_failed").inc()
+            self.ctx.log.error("flush failed", error=str(exc)[:500], exc_info=True)
         finally:
             self._flushing = False
 

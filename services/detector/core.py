@@ -70,6 +70,7 @@ class DetectorCore:
         self._last_emitted: dict[str, str] = {}  # cycle id -> candidate id
         self.duplicates_suppressed = 0
         self.emitted = 0
+        self.last_error = ""  # the adapter logs it (the core has no logger)
 
     # --- inputs -------------------------------------------------------------------------------
 
@@ -146,7 +147,12 @@ class DetectorCore:
             ranked.append((product, cycle_id, stamp_ns, pools_kinds[0], pools_kinds[1]))
         ranked.sort(key=lambda r: r[0], reverse=True)
         for _, cycle_id, stamp_ns, pools, kinds in ranked:
-            candidate = self._size(cycles[cycle_id], pools, kinds, stamp_ns)
+            try:
+                candidate = self._size(cycles[cycle_id], pools, kinds, stamp_ns)
+            except Exception as exc:  # noqa: BLE001 - one bad cycle must not stop the others
+                stats.errors += 1
+                self.last_error = f"cycle {cycle_id}: {type(exc).__name__}: {exc}"
+                continue
             if candidate is not None:
                 yield candidate
 

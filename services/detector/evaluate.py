@@ -25,48 +25,6 @@ SCREEN_TOLERANCE = 1e-9
 DEFAULT_MAX_INPUT = 1 << 120
 
 
-class _SizingView:
-    """The pool as :func:`optimize_cycle` sees it, with a logarithmic ``min_amount_in_for``.
-
-    Workaround: ``PoolState.min_amount_in_for`` walks the input plateau one wei at a time, which
-    takes ~10^5 quotes (tens of seconds) when a hop's output unit is worth far more than its input
-    unit (a 6-decimal token bought with an 18-decimal one). Same answer, found by galloping +
-    bisection on the same exact quotes. Drop it once the AMM library searches logarithmically.
-    """
-
-    __slots__ = ("quote_exact_in", "quote_exact_out", "float_segments", "spot_rate", "_pool")
-
-    def __init__(self, pool: PoolState) -> None:
-        self._pool = pool
-        self.quote_exact_in = pool.quote_exact_in
-        self.quote_exact_out = pool.quote_exact_out
-        self.float_segments = pool.float_segments
-        self.spot_rate = pool.spot_rate
-
-    def min_amount_in_for(self, zero_for_one: bool, amount_out: int) -> int:
-        quote = self.quote_exact_in
-        hi = max(1, self.quote_exact_out(zero_for_one, amount_out))
-        step = 1
-        while quote(zero_for_one, hi) < amount_out:  # exact-out rounding never undershoots; be safe
-            hi += step
-            step *= 2
-        # gallop down to a point below the plateau, then bisect: lo fails, hi succeeds
-        step = 1
-        lo = hi - 1
-        while lo >= 1 and quote(zero_for_one, lo) >= amount_out:
-            hi = lo
-            step *= 2
-            lo = hi - step
-        lo = max(lo, 0)
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if mid >= 1 and quote(zero_for_one, mid) >= amount_out:
-                hi = mid
-            else:
-                lo = mid
-        return hi
-
-
 class Opportunity:
     """A sized profitable cycle (what a Candidate is built from)."""
 
@@ -106,7 +64,7 @@ def evaluate_cycle(cycle: Cycle, pools: list[PoolState], kinds: list[m.PoolKind]
         if screen and marginal_rate_product(pools, cycle) <= 1.0 - SCREEN_TOLERANCE:
             stats.screened_out += 1
             return None
-        hops_in = [(_SizingView(pool), z) for pool, z in zip(pools, cycle.zero_for_one)]
+        hops_in = list(zip(pools, cycle.zero_for_one))
         result = optimize_cycle(hops_in, max_input)
         if result is None or result.profit <= 0:
             stats.unprofitable += 1

@@ -1,6 +1,7 @@
 """``python -m services.ingest``: run the ingest service."""
 
 from mevbot.runtime import main
+
 from services.ingest.app import IngestService
 
 if __name__ == "__main__":

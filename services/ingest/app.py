@@ -11,6 +11,7 @@ from mevbot.cache import Cache
 from mevbot.config import Env
 from mevbot.rpc import HttpRpc
 from mevbot.runtime import Service, ServiceContext
+
 from services.ingest.engine import Engine
 from services.ingest.outputs import CheckpointStore, Publisher
 from services.ingest.registry import PoolRegistry

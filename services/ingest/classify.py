@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import msgspec
 from eth_utils.crypto import keccak
-
 from mevbot import messages as m
 from mevbot.chain.create2 import algebra_pool_address, v2_pair_address, v3_pool_address
 from mevbot.chainconfig import ChainConfig, DexConfig
@@ -108,8 +107,8 @@ def classify(address: str, answers: dict[str, str | None], chain: ChainConfig,
 
 def _by_kind(address: str, dex: DexConfig, token0: str, token1: str, answers: dict[str, str | None],
              chain: ChainConfig, extra: dict[str, str | None]) -> Detection:
-    common = dict(address=address, dex=dex.name, factory=dex.factory, token0=token0, token1=token1,
-                  decimals0=chain.decimals(token0), decimals1=chain.decimals(token1))
+    common = {"address": address, "dex": dex.name, "factory": dex.factory, "token0": token0, "token1": token1,
+              "decimals0": chain.decimals(token0), "decimals1": chain.decimals(token1)}
     try:
         if dex.kind in (PoolKind.UNISWAP_V2, PoolKind.CAMELOT_V2):
             expected = v2_pair_address(dex.create2_deployer, token0, token1, dex.init_code_hash)

@@ -16,6 +16,7 @@ from typing import Any
 
 from mevbot import messages as m
 from mevbot.errors import DecodeError
+
 from services.ingest import topics as t
 
 MIN_TICK = -887272

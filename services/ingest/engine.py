@@ -33,6 +33,7 @@ from mevbot.chainconfig import ChainConfig
 from mevbot.errors import ChainError, DecodeError, MevbotError, ProviderStalledError, RpcError, StateError
 from mevbot.provider_config import Provider
 from mevbot.rpc import HttpRpc, WsConnection
+
 from services.ingest import stats
 from services.ingest.backfill import is_range_cap_error, plan_ranges, split_range
 from services.ingest.decode import decode_log, decode_pool_created, is_creation
@@ -42,7 +43,6 @@ from services.ingest.registry import PoolRegistry
 from services.ingest.settings import IngestSettings
 from services.ingest.snapshot import read_snapshot
 from services.ingest.topics import CREATION_TOPICS, log_filter
-
 
 _INGEST_LATENCY = metrics.STAGE_LATENCY.labels("ingest")
 _DUPLICATE = stats.LOGS.labels("duplicate")
@@ -161,8 +161,14 @@ class Engine:
 
     async def run(self) -> None:
         """Follow the chain forever, failing over between websocket providers."""
-        if not self.started.is_set():
-            await self.start()
+        delay_s = 0.2
+        while not self.started.is_set():
+            try:
+                await self.start()
+            except RpcError as exc:  # providers down at start-up: keep trying (readiness stays 503)
+                self.log.warning("start-up failed, retrying", error=str(exc), retry_in_s=delay_s)
+                await asyncio.sleep(delay_s)
+                delay_s = min(delay_s * 2, 5.0)
         saver = asyncio.create_task(self._checkpoint_loop(), name="ingest-checkpoint")
         try:
             await self._sessions()

@@ -20,7 +20,6 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import msgspec
-
 from mevbot import messages as m
 from mevbot.errors import StateError
 
@@ -102,8 +101,7 @@ class Ledger:
             return False
         self._open_seen.add(meta.log_index)
         record.events.append(event)
-        if meta.log_index > self.max_open_log_index:
-            self.max_open_log_index = meta.log_index
+        self.max_open_log_index = max(self.max_open_log_index, meta.log_index)
         return True
 
     def mark_seen(self, number: int, block_hash: str, log_index: int) -> bool:
@@ -115,8 +113,7 @@ class Ledger:
         if log_index in self._open_seen:
             return False
         self._open_seen.add(log_index)
-        if log_index > self.max_open_log_index:
-            self.max_open_log_index = log_index
+        self.max_open_log_index = max(self.max_open_log_index, log_index)
         return True
 
     def complete(self, number: int, block_hash: str, parent_hash: str) -> BlockRecord:

@@ -12,13 +12,13 @@ import time
 from typing import Any
 
 import msgspec
-
 from mevbot import messages as m
 from mevbot import metrics
 from mevbot import subjects as subj
 from mevbot.bus import dead_letter
-from mevbot.errors import CacheError, MevbotError
+from mevbot.errors import MevbotError
 from mevbot.logging import get_logger
+
 from services.ingest import stats
 
 SERVICE = "ingest"
@@ -72,7 +72,7 @@ class Publisher:
         prev, self._prev_id = self._prev_id, msg_id
         try:
             await self._publish(wire, data, msg_id, prev)
-        except Exception:  # noqa: BLE001 - the block's confirmation replays it
+        except Exception:  # noqa: BLE001, S110 - the block's confirmation replays it
             pass
 
     async def _publish(self, wire: str, data: bytes, msg_id: str, expected_last: str | None) -> None:
@@ -226,10 +226,7 @@ class CheckpointStore:
 
     async def save(self, block_number: int, block_hash: str) -> None:
         value = msgspec.json.encode(Checkpoint(block_number, block_hash, time.time_ns()))
-        try:
-            await self.cache.set(self.key, value, local=False)
-        except CacheError:
-            raise
+        await self.cache.set(self.key, value, local=False)
 
     async def clear(self) -> None:
         await self.cache.delete(self.key)

@@ -12,10 +12,10 @@ import time
 from typing import Any, Protocol
 
 import msgspec
-
 from mevbot.chainconfig import ChainConfig
 from mevbot.errors import CacheError
 from mevbot.messages import PoolKind
+
 from services.ingest import stats
 from services.ingest.classify import CAMELOT_PROBES, PROBES, Detection, classify, from_creation, probe_calls
 

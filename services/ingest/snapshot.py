@@ -17,10 +17,10 @@ import asyncio
 from typing import Any, Protocol
 
 from eth_utils.crypto import keccak
-
 from mevbot import messages as m
 from mevbot.errors import RpcError, StateError
 from mevbot.messages import PoolKind
+
 from services.ingest.decode import MAX_TICK, MIN_TICK
 
 BATCH_SIZE = 500
@@ -101,8 +101,8 @@ async def read_snapshot(rpc: Rpc, info: m.PoolInfo, block_number: int, *, block_
     """The exact state of ``info`` at the end of ``block_number``."""
     tag = hex(block_number)
     address = info.address
-    common = dict(chain_id=chain_id, pool=info, block_number=block_number, block_hash=block_hash, reason=reason,
-                  received_ns=received_ns)
+    common = {"chain_id": chain_id, "pool": info, "block_number": block_number, "block_hash": block_hash,
+              "reason": reason, "received_ns": received_ns}
     if info.kind in (PoolKind.UNISWAP_V2, PoolKind.CAMELOT_V2):
         (reserves,) = await rpc.batch([_call(address, SEL_GET_RESERVES, tag)])
         return m.PoolSnapshot(reserve0=_word(reserves, 0, f"{address} getReserves"),

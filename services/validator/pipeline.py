@@ -57,6 +57,7 @@ class Validator:
         self._l1_estimate: L1Quote | None = None
         self._gas_seen: dict[tuple, int] = {}  # (hops, lender kind) -> gas used by the last simulation
         self.reservations = Reservations()
+        self._last_head = 0
 
     # --- context -------------------------------------------------------------------------------------
 
@@ -126,7 +127,14 @@ class Validator:
             moved = self.market.moved_since(c)
             if moved:
                 return Outcome(rejection=reject(c, reasons.STALE_STATE, f"pools changed since: {', '.join(moved)}"))
+        if self._last_head and c.block_number >= self._last_head - core.max_state_age_blocks:
+            # racing an approved plan: decided before any RPC (the head seen last is a safe clock:
+            # reservations last a little longer by it, never shorter)
+            clash = self.reservations.conflict(c, self._last_head)
+            if clash is not None:
+                return Outcome(rejection=reject(c, reasons.POOL_RESERVED, clash))
         ctx = self.context(c)
+        self._last_head = ctx.head_block
         screened = screen(c, core, ctx)
         if screened.rejection is not None:
             rej = screened.rejection

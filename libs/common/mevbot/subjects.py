@@ -48,13 +48,16 @@ class StreamSpec:
     subjects: tuple[str, ...]
     description: str
     max_age_s: float = 24 * 3600.0
-    max_bytes: int = 2 * 1024**3
+    # JetStream reserves max_bytes against the server's store when a stream is created: keep it
+    # modest so many streams (replicas, test prefixes) fit on one server.
+    max_bytes: int = 128 * 1024**2
 
 
 STREAM_CHAIN = StreamSpec(
     "MEV_CHAIN",
     (f"{EVENTS_PREFIX}.>", POOL_SNAPSHOT, BLOCK_HEAD),
     "pool events, pool snapshots and block ends, in chain order",
+    max_bytes=512 * 1024**2,
 )
 STREAM_CANDIDATES = StreamSpec("MEV_CANDIDATES", (CANDIDATES,), "candidate arbitrage cycles")
 STREAM_PLANS = StreamSpec("MEV_PLANS", (PLANS,), "approved execution plans")

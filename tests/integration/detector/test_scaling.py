@@ -84,7 +84,6 @@ def test_a_late_replica_rebuilds_state_from_the_stream_and_reports_only_live_opp
     async def scenario() -> None:
         market = SyntheticMarket(n_tokens=12, n_pools=30, v3_share=0.3, seed=11)
         history = list(market.blocks(10, 6, size_fraction=(1e-3, 3e-2)))
-        live = list(market.blocks(3, 6, size_fraction=(1e-3, 3e-2)))
         from mevbot.nats_bus import NatsBus
         from tests.integration.detector.harness import Replicas as _R
 
@@ -111,6 +110,7 @@ def test_a_late_replica_rebuilds_state_from_the_stream_and_reports_only_live_opp
                 else:
                     assert (pool.sqrt_price_x96, pool.tick, pool.liquidity) == (
                         shadow.sqrt_price_x96, shadow.tick, shadow.liquidity)
+            live = list(market.blocks(3, 6, size_fraction=(1e-3, 3e-2)))
             for events, head in live:
                 for event in events:
                     await replicas.publish(event)

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import nats
-
 from mevbot import messages as m
 from mevbot.cache import Cache
 from mevbot.chain.deployment import Deployment
@@ -22,6 +21,7 @@ from mevbot.logging import get_logger
 from mevbot.nats_bus import NatsBus
 from mevbot.provider_config import Provider, RetryConfig
 from mevbot.rpc import HttpRpc
+
 from services.ingest.engine import Engine
 from services.ingest.outputs import CheckpointStore, Publisher
 from services.ingest.registry import PoolRegistry
@@ -98,7 +98,8 @@ async def start_ingest(dep: Deployment, provider_list: list[Provider], nats_url:
     state_cache = Cache(redis_url, name=f"ingest-{replica}", namespace=namespace)
     rpc = HttpRpc(provider_list, retry=RetryConfig(max_retries=6, retry_delay_s=0.05, backoff_multiplier=2,
                                                     max_backoff_s=0.5), cooldown_s=1.0)
-    defaults = dict(stall_timeout_ms=600, ping_interval_ms=500, failover_backoff_ms=20, checkpoint_interval_ms=100)
+    defaults = {"stall_timeout_ms": 600, "ping_interval_ms": 500, "failover_backoff_ms": 20,
+                "checkpoint_interval_ms": 100}
     defaults.update(settings)
     cfg = IngestSettings(pools=tuple(p.lower() for p in pools), **defaults)
     log = get_logger("test.ingest", replica=replica)

@@ -6,16 +6,16 @@ real NATS JetStream and Redis."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import uuid
 from collections import Counter
 
 import pytest
-from prometheus_client import REGISTRY
-
 from mevbot import messages as m
 from mevbot.chain.deployment import Deployment
 from mevbot.chain.rpc import RpcClient
+from prometheus_client import REGISTRY
 
 from .harness import Traffic, chain_logs, providers, read_stream, start_ingest
 from .proxy import CuttableProxy
@@ -54,7 +54,7 @@ def check_exactly_once(
         for _, msg in published
         if isinstance(msg, (m.PoolEvent, m.BlockHead))
     ]
-    for (kind, number), (next_kind, next_number) in zip(order, order[1:]):
+    for (kind, number), (_, next_number) in itertools.pairwise(order):
         if kind == "BlockHead":
             assert next_number > number, "an event of a block came after its end marker"
     # every pool with events got an exact snapshot before its first event

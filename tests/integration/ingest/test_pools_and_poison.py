@@ -8,13 +8,13 @@ import asyncio
 
 import nats
 import pytest
-
 from mevbot import messages as m
 from mevbot.chain.artifacts import load_artifact
 from mevbot.chain.create2 import v2_pair_address
 from mevbot.chain.deployment import Deployment
 from mevbot.chain.devtools import ERC20, OWNER, PAIR, deploy_contract, send, swap_v2
 from mevbot.chain.rpc import RpcClient
+
 from services.ingest import topics as t
 
 from .harness import providers, read_stream, start_ingest
@@ -66,7 +66,7 @@ async def test_bait_rejected_malformed_dead_lettered_new_pool_detected_and_share
     core = await nats.connect(nats_url)
     rejected: list[m.PoolRejected] = []
 
-    async def on_rejected(msg) -> None:  # noqa: ANN001
+    async def on_rejected(msg) -> None:
         rejected.append(m.decode(msg.data))
 
     await core.subscribe(f"{namespace}.mev.pools.rejected", cb=on_rejected)
@@ -142,6 +142,9 @@ async def test_bait_rejected_malformed_dead_lettered_new_pool_detected_and_share
     )
     try:
         assert await second.cache.get(f"{dep.chain_id}:{new_pair}", local=False) is not None
+        redis = second.cache._redis  # TTLs: accepted pools never expire, rejections do (negative cache)
+        assert await redis.ttl(f"{second.cache.prefix}{dep.chain_id}:{new_pair}") == -1
+        assert 0 < await redis.ttl(f"{second.cache.prefix}{dep.chain_id}:{bait}") <= 3600
         await second.run()
         await second.wait_block(last)
         assert new_pair in second.engine.registry.accepted

@@ -7,11 +7,10 @@ import asyncio
 import time
 
 import pytest
-from prometheus_client import REGISTRY
-
 from mevbot.errors import ProviderStalledError, RateLimitedError, RpcError
 from mevbot.provider_config import Provider, RetryConfig
 from mevbot.rpc import HttpRpc, WsConnection
+from prometheus_client import REGISTRY
 
 from .proxy import CuttableProxy
 

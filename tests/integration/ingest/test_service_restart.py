@@ -11,11 +11,11 @@ from pathlib import Path
 import httpx
 import msgspec
 import pytest
-
 from mevbot.cache import Cache
 from mevbot.chain.deployment import Deployment
 from mevbot.chain.rpc import RpcClient
 from mevbot.chainconfig import to_json
+
 from tests.fixtures.servers import service_env
 
 from .harness import Traffic, chain_config, chain_logs, read_stream
@@ -73,7 +73,7 @@ async def test_service_process_health_metrics_and_restart_without_loss(
     traffic = Traffic(anvil.http_url, market, v2, v3, seed=21)
 
     child = service_runner("services.ingest", env, wait="startup")
-    metrics = httpx.get(f"{child.base_url}/metrics").text
+    metrics = (await asyncio.to_thread(httpx.get, f"{child.base_url}/metrics")).text
     assert "mev_cache_hit_rate" in metrics and "mev_rpc_calls_total" in metrics
     assert 'mev_ingest_snapshots_total{reason="initial"}' in metrics
     await asyncio.to_thread(traffic.run, 1.5)

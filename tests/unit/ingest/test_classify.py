@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
 from mevbot.chainconfig import default_chain_config
 from mevbot.messages import PoolKind
+
 from services.ingest.classify import classify, from_creation
 from services.ingest.snapshot import bitmap_words, ticks_in_word
 

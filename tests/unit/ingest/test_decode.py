@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import pytest
 from eth_abi import encode as abi_encode
-
 from mevbot import messages as m
 from mevbot.errors import DecodeError
+
 from services.ingest import topics as t
 from services.ingest.decode import decode_log, decode_pool_created, is_creation
-from tests.unit.ingest.logs import POOL, SENDER, addr_topic, raw_log, v2_swap, v2_sync, v3_burn, v3_mint, v3_swap, word
+from tests.unit.ingest.logs import (
+    POOL,
+    SENDER,
+    addr_topic,
+    raw_log,
+    v2_swap,
+    v2_sync,
+    v3_burn,
+    v3_mint,
+    v3_swap,
+    word,
+)
 
 
 def test_v2_sync_and_swap() -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from mevbot.errors import RpcError, StateError
+
 from services.ingest.backfill import is_range_cap_error, plan_ranges, split_range
 from services.ingest.decode import decode_log
 from services.ingest.ledger import Ledger, Place
@@ -15,7 +15,7 @@ def h(n: int, fork: str = "a") -> str:
     return "0x" + (fork * 2 + format(n, "062x"))[-64:]
 
 
-def ev(block: int, index: int, fork: str = "a"):  # noqa: ANN201
+def ev(block: int, index: int, fork: str = "a"):
     return decode_log(v2_sync(index, block, block=block, block_hash=h(block, fork), log_index=index), 1)
 
 

@@ -15,7 +15,7 @@ from mevbot.gas.l1 import (
     l1_from_gas_info_prices,
     l1_from_node_interface,
 )
-from mevbot.gas.model import FeeBid, GasCost, fee_bid, gas_cost, gas_limit_with_margin
+from mevbot.gas.model import FeeBid, GasCost, fee_bid, gas_cost, gas_limit_with_margin, priority_fee_for_share
 
 __all__ = [
     "FeeBid",
@@ -28,4 +28,5 @@ __all__ = [
     "l1_from_fallback",
     "l1_from_gas_info_prices",
     "l1_from_node_interface",
+    "priority_fee_for_share",
 ]

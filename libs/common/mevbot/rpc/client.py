@@ -176,8 +176,9 @@ class HttpRpc:
                 outcome = "error" if isinstance(r, dict) and r.get("error") else "ok"
                 metrics.RPC_CALLS.labels(endpoint.name, method, outcome).inc()
             return reply
-        raise RpcError(f"{methods[0]}{'+%d' % (len(methods) - 1) if len(methods) > 1 else ''}: every provider failed "
-                       f"after {attempts} attempts; last: {last}", provider=getattr(last, "provider", None))
+        what = methods[0] if len(methods) == 1 else f"{methods[0]}+{len(methods) - 1}"
+        raise RpcError(f"{what}: every provider failed after {attempts} attempts; last: {last}",
+                       provider=getattr(last, "provider", None))
 
     async def _post(self, endpoint: _Endpoint, body: bytes, n_calls: int) -> Any:
         await endpoint.bucket.acquire(n_calls)

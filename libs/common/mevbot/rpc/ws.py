@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from typing import Any
+from typing import Any, Self
 
 import msgspec
 import websockets
@@ -53,7 +53,7 @@ class WsConnection:
         self._reader: asyncio.Task[None] | None = None
         self._closed: BaseException | None = None
 
-    async def __aenter__(self) -> WsConnection:
+    async def __aenter__(self) -> Self:
         await self.connect()
         return self
 
