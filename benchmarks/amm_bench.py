@@ -109,7 +109,8 @@ def main() -> None:
               f"{ref05['v3_quotes']['cold'][key]['quotes_per_s']:>10,} | "
               f"{ref05['v3_quotes']['warm'][key]['quotes_per_s']:>10,} | "
               f"{ref06['v3_quotes']['cold'][key]['quotes_per_s']:>10,}"
-              f"   (median ns cold {cold['median_ns']:,}, warm {warm['median_ns']:,})")
+              f"   (median ns cold {cold['median_ns']:,} = {1e9 / cold['median_ns']:,.0f}/s, "
+              f"warm {warm['median_ns']:,} = {1e9 / warm['median_ns']:,.0f}/s)")
 
     # cycles --------------------------------------------------------------------------------------
     print("\ncycle sizing, ms     ours cold median/p90 | ours warm median | 0.5.0 cold median | 0.6.0a17 cold median"

@@ -112,6 +112,7 @@ contract MevbotArbExecutor {
     error TradeInProgress();
     error MalformedPlan(uint256 length);
     error DeadlinePassed(uint256 currentBlock, uint256 deadlineBlock);
+    error ArbBlockNumberUnavailable();
     error UnexpectedCallback(address caller);
     error PlanMismatch();
     error LoanMismatch(address token, uint256 amount);
@@ -229,8 +230,17 @@ contract MevbotArbExecutor {
         return true;
     }
 
-    /// Uniswap V3 pool `flash`
+    /// Uniswap V3 pool `flash` (also Sushi V3, a Uniswap V3 fork)
     function uniswapV3FlashCallback(uint256 fee0, uint256 fee1, bytes calldata plan) external {
+        _v3FlashCallback(fee0, fee1, plan);
+    }
+
+    /// PancakeSwap V3 pool `flash`: same pool shape, but it calls this name (review finding R2)
+    function pancakeV3FlashCallback(uint256 fee0, uint256 fee1, bytes calldata plan) external {
+        _v3FlashCallback(fee0, fee1, plan);
+    }
+
+    function _v3FlashCallback(uint256 fee0, uint256 fee1, bytes calldata plan) private {
         _checkLender(plan);
         uint256 amount = uint128(bytes16(plan[42:58]));
         _runAndSettle(plan, amount + (_flashToken0 ? fee0 : fee1), LENDER_UNIV3);
@@ -399,12 +409,13 @@ contract MevbotArbExecutor {
     /// arbBlockNumber() where ArbSys exists (on Arbitrum block.number is roughly the L1 block),
     /// block.number on chains without it. Arbitrum gives its precompiles one byte of code (0xFE)
     /// so that Solidity can call them; hence the code-size test finds the real ArbSys too.
+    /// Fails closed (review finding R1): when 0x64 has code but gives no answer, falling back to
+    /// block.number would compare an L2 deadline with the L1 block number and never expire.
     function _blockNumber() private view returns (uint256) {
-        if (ARBSYS.code.length > 0) {
-            (bool ok, bytes memory ret) = ARBSYS.staticcall(abi.encodeWithSignature("arbBlockNumber()"));
-            if (ok && ret.length >= 32) return abi.decode(ret, (uint256));
-        }
-        return block.number;
+        if (ARBSYS.code.length == 0) return block.number;
+        (bool ok, bytes memory ret) = ARBSYS.staticcall(abi.encodeWithSignature("arbBlockNumber()"));
+        if (!ok || ret.length != 32) revert ArbBlockNumberUnavailable();
+        return abi.decode(ret, (uint256));
     }
 
     function _transfer(address token, address to, uint256 amount) private {

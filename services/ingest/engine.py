@@ -195,6 +195,10 @@ class Engine:
             except MevbotError as exc:
                 reason = exc.code
                 self.log.error("session error: reconnecting", provider=provider.name, error=str(exc))
+            except Exception as exc:  # noqa: BLE001 - a bug or a provider answering nonsense: log, count, go on
+                reason = type(exc).__name__
+                self.log.error("unexpected session failure: reconnecting", provider=provider.name, error=str(exc),
+                               exc_info=exc)
             stats.SESSIONS.labels(provider.name, reason).inc()
             if len(self.ws_providers) > 1:
                 index += 1
@@ -249,6 +253,12 @@ class Engine:
         if place is Place.OPEN:
             await self.handle_log(raw, received_ns, number, block_hash)
         elif place is Place.FUTURE:
+            if number > ledger.next_number + 1:
+                # logs two blocks ahead while a head is missing (newHeads lagging or stalled):
+                # complete the blocks in between from eth_getLogs instead of buffering forever
+                await self.catch_up(number - 1)
+                await self.on_log(raw, received_ns)
+                return
             self.future[number].append((raw, received_ns))
             stats.LOGS.labels("buffered").inc()
         elif place is Place.FORK:

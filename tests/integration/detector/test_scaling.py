@@ -120,3 +120,39 @@ def test_a_late_replica_rebuilds_state_from_the_stream_and_reports_only_live_opp
             assert {c.block_number for c in replicas.candidates} <= {h.block_number for _, h in live}
 
     asyncio.run(scenario())
+
+
+def test_a_malformed_message_is_dead_lettered_and_the_stream_goes_on(nats_url: str, namespace: str) -> None:
+    from mevbot import messages as m
+    from mevbot import subjects as subj
+
+    async def scenario() -> None:
+        market = SyntheticMarket(n_tokens=12, n_pools=30, v3_share=0.3, seed=13)
+        async with Replicas(nats_url, namespace, 1) as replicas:
+            js = replicas.publisher.nc.jetstream()
+            letters: list[m.DeadLetter] = []
+
+            async def on_letter(msg) -> None:  # noqa: ANN001
+                letters.append(m.decode(msg.data, m.DeadLetter))
+
+            await js.subscribe(replicas.publisher.wire(subj.dlq_subject("detector")),
+                               stream=replicas.publisher.stream_name(subj.STREAM_DLQ), ordered_consumer=True,
+                               cb=on_letter)
+            for snapshot in market.snapshots:
+                await replicas.publish(snapshot)
+            await replicas.publisher.nc.publish(replicas.publisher.wire("mev.events.v3_swap"), b'{"type": "v3_swap", "x"')
+            (events, head), = list(market.blocks(1, 10, size_fraction=(1e-3, 3e-2)))
+            for event in events:
+                await replicas.publish(event)
+            await replicas.publish(head)
+            await replicas.settle(quiet_s=0.3)
+            assert len(letters) == 1 and letters[0].error_code == "wire" and letters[0].subject == "mev.events.v3_swap"
+            core = replicas.services[0].core
+            assert core.store.stale_pools() == []
+            for address, shadow in market.shadow.items():  # the valid events after it were applied
+                pool = core.store.ready_pool(address)
+                state = (pool.reserve0, pool.reserve1) if hasattr(shadow, "reserve0") else (pool.sqrt_price_x96,)
+                expected = (shadow.reserve0, shadow.reserve1) if hasattr(shadow, "reserve0") else (shadow.sqrt_price_x96,)
+                assert state == expected
+
+    asyncio.run(scenario())

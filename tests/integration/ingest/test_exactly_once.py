@@ -57,6 +57,11 @@ def check_exactly_once(
     for (kind, number), (_, next_number) in itertools.pairwise(order):
         if kind == "BlockHead":
             assert next_number > number, "an event of a block came after its end marker"
+    # V3 snapshots are exact: the liquidityNet of every initialized tick at or below the current
+    # tick sums to the in-range liquidity
+    for _, msg in published:
+        if isinstance(msg, m.PoolSnapshot) and msg.sqrt_price_x96 is not None:
+            assert msg.ticks and sum(net for tick, net in msg.ticks if tick <= msg.tick) == msg.liquidity
     # every pool with events got an exact snapshot before its first event
     snapshot_at: dict[str, int] = {}
     for i, (_, msg) in enumerate(published):

@@ -152,3 +152,25 @@ async def test_bait_rejected_malformed_dead_lettered_new_pool_detected_and_share
         assert second.cache.hits >= 2 and second.cache.hit_rate > 0
     finally:
         await second.stop()
+
+
+async def test_discovery_from_factory_creation_logs(
+    anvil, market: Deployment, rpc: RpcClient, nats_url: str, redis_url: str, namespace: str
+) -> None:
+    """With INGEST_DISCOVER_FROM_BLOCK, every pool the allowed factories created is found from the
+    creation logs (no probes: same CREATE2 check on the log's data) and snapshotted at start."""
+    ingest = await start_ingest(market, providers([("ws", anvil.ws_url)], [("http", anvil.http_url)]), nats_url,
+                                redis_url, namespace, discover_from_block=0)
+    try:
+        await ingest.engine.start()
+        assert ingest.engine.registry.probes == 0
+    finally:
+        await ingest.stop()
+    published = await read_stream(nats_url, namespace)
+    snapshots = {msg.pool.address: msg for _, msg in published if isinstance(msg, m.PoolSnapshot)}
+    expected = {p.address.lower() for p in market.v2_pairs} | {p.address.lower() for p in market.v3_pools}
+    assert set(snapshots) == expected
+    assert all(s.reason == "initial" for s in snapshots.values())
+    for p in market.v3_pools:
+        s = snapshots[p.address.lower()]
+        assert s.pool.fee_pips == p.fee_pips and s.pool.tick_spacing == p.tick_spacing and s.ticks

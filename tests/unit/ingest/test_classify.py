@@ -88,3 +88,15 @@ def test_bitmap_helpers() -> None:
     assert len(bitmap_words(1)) == 6932
     assert ticks_in_word(-1, (1 << 255) | 1, 60) == [-256 * 60, -1 * 60]
     assert ticks_in_word(2, 0b1010, 10) == [(512 + 1) * 10, (512 + 3) * 10]
+
+
+def test_algebra_pool_of_camelot_v3() -> None:
+    from mevbot.chain.create2 import algebra_pool_address
+
+    dex = CHAIN.dex("camelot_v3")
+    pool = algebra_pool_address(dex.create2_deployer, WETH, USDC, dex.init_code_hash).lower()
+    probe = answers(dex.factory, WETH, USDC, spacing=60)
+    probe["globalState"] = "0x" + format(2**96, "064x") + format(10, "064x") + format(450, "064x") + "00" * 32 * 4
+    d = classify(pool, probe, CHAIN)
+    assert d.accepted and d.info.kind is PoolKind.ALGEBRA and d.info.fee_pips == 450 and d.info.tick_spacing == 60
+    assert not classify(pool, answers(dex.factory, WETH, USDC, spacing=60), CHAIN).accepted  # no globalState

@@ -359,9 +359,11 @@ def optimize_cycle(hops: Sequence[Hop], max_input: int, *, min_input: int = 1,
         curvature = _numeric_curvature(hops, x0, min_input, max_input)
     else:
         x_f, curvature = found
-        if x_f < 0.5:
+        if x_f <= 0.0:
+            # unprofitable at the margin; exact outputs never exceed the continuous ones (every
+            # rounding favours the pool), so no integer input can profit either
             return None
-        x0 = int(x_f)
+        x0 = int(x_f)  # may be 0 for dust-sized optima: clamped to min_input below
     x0 = min(max(x0, min_input), max_input)
     evaluations = 0
 

@@ -254,7 +254,10 @@ async def run_chain(*, rates: list[float], step_s: float = 20.0, seed: int = 11,
         dep = dn.info.deployment
         watcher = ChainWatcher(dn.info.http_url, dn.info.bot_address, dep.executor or "", dn.first_block)
         base = tuple(dep.token(s).lower() for s in BASE_SYMBOLS)
-        sim = MarketSimulator(dn.info.http_url, dn.book, dn.info.traders, pool_actor=dep.pool_actor,
+        # one account injects dislocations, the others carry the load: anvil assigns nonces per
+        # account, and two threads sending from one account would race for the same nonce
+        load_traders = dn.info.traders[1:]
+        sim = MarketSimulator(dn.info.http_url, dn.book, dn.info.traders[:1], pool_actor=dep.pool_actor,
                               router_v2=dn.info.router_v2, watcher=watcher,
                               config=MarketConfig(seed=seed, base_tokens=base, noise_usd=(50, 500)))
         rng = random.Random(seed)
@@ -279,7 +282,7 @@ async def run_chain(*, rates: list[float], step_s: float = 20.0, seed: int = 11,
                         token = pool.token0 if zfo else pool.token1
                         usd = rng.uniform(50, 500)
                         amount = int(usd / float(dn.book.usd[token]) * 10 ** dn.book.decimals[token])
-                        txs.append(sim.trader.swap_tx(rng.choice(sim.traders), pool, zfo, amount))
+                        txs.append(sim.trader.swap_tx(rng.choice(load_traders), pool, zfo, amount))
                     if txs:
                         try:
                             sim.trader.send(txs)
