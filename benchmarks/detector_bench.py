@@ -146,7 +146,8 @@ async def run_market(name: str, market: SyntheticMarket, n_events: int, rate: in
     await bus.ensure_streams()
     nc = await nats.connect(NATS_URL)
     detector = None
-    result: dict = {"market": name, "pools": len(market.pools)}
+    result: dict = {"market": name, "pools": len(market.pools), "block_events": block_events,
+                    "swap_size": list(size_fraction)}
     try:
         for snap in market.snapshots:
             await bus.publish_async(subj.POOL_SNAPSHOT, snap)
@@ -176,7 +177,7 @@ async def run_market(name: str, market: SyntheticMarket, n_events: int, rate: in
                 await nc.flush()
         await nc.flush()
         while await detector.metric(client, "mev_detector_events_total") < base + count:
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.1)  # rendering /metrics costs the detector CPU: do not poll hard
             if time.perf_counter() - t0 > 600:
                 raise TimeoutError("throughput phase did not finish")
         elapsed = time.perf_counter() - t0
@@ -248,19 +249,22 @@ async def main() -> None:
     parser.add_argument("--rate", type=int, default=1_000, help="events/s in the latency phase")
     parser.add_argument("--block-events", type=int, default=250, help="events per block (1000/s = 4 blocks/s)")
     parser.add_argument("--latency-seconds", type=float, default=20.0)
+    parser.add_argument("--size", type=float, nargs=2, default=(1e-6, 5e-4), metavar=("MIN", "MAX"),
+                        help="swap size as a fraction of the pool's input-side depth (V3: virtual reserve)")
     args = parser.parse_args()
+    size = tuple(args.size)
     results = []
     if args.market in ("arbitrum", "both"):
         market = SyntheticMarket.from_snapshots(arbitrum_snapshots(), seed=7)
         market.equilibrate()
         results.append(await run_market("arbitrum", market, args.events, args.rate, args.block_events,
-                                        (1e-6, 5e-4), args.latency_seconds))
+                                        size, args.latency_seconds))
         print(json.dumps(results[-1]), flush=True)
     if args.market in ("synthetic", "both"):
         market = SyntheticMarket(n_tokens=200, n_pools=2000, v3_share=0.3, seed=1)
         market.equilibrate()
         results.append(await run_market("synthetic", market, args.events, args.rate, args.block_events,
-                                        (1e-6, 5e-4), args.latency_seconds))
+                                        size, args.latency_seconds))
         print(json.dumps(results[-1]), flush=True)
 
 

@@ -185,6 +185,14 @@ def decode_log(log: dict[str, Any], chain_id: int, received_ns: int = 0, publish
             raise DecodeError(f"Algebra Fee: {fee} does not fit uint16")
         return m.AlgebraFee(chain_id=chain_id, pool=pool, meta=meta, received_ns=received_ns,
                             published_ns=published_ns, fee_pips=fee)
+    if topic0 == t.ALGEBRA_FEE_DIRECTIONAL:
+        _topic_count(topics, 1, "Algebra Fee")
+        body = _words(data, 2, "Algebra Fee")
+        zto, otz = _word(body, 0, "Algebra Fee"), _word(body, 1, "Algebra Fee")
+        if zto >= 1 << 16 or otz >= 1 << 16:
+            raise DecodeError(f"Algebra Fee: ({zto}, {otz}) does not fit uint16")
+        return m.AlgebraFee(chain_id=chain_id, pool=pool, meta=meta, received_ns=received_ns,
+                            published_ns=published_ns, fee_pips=zto, fee_otz_pips=otz)
     raise DecodeError(f"unknown topic0 {topic0}")
 
 

@@ -45,6 +45,14 @@ from services.ingest.snapshot import read_snapshot
 from services.ingest.topics import CREATION_TOPICS, log_filter
 
 _INGEST_LATENCY = metrics.STAGE_LATENCY.labels("ingest")
+PREFETCH_CONCURRENCY = 16
+CONFIRM_EVERY_BLOCKS = 64
+MAX_WS_BACKLOG = 100_000
+
+
+class _BackToPrimary(Exception):  # control flow, never leaves the engine
+    """End a session on a backup provider to try the preferred one again."""
+
 _DUPLICATE = stats.LOGS.labels("duplicate")
 
 
@@ -73,6 +81,7 @@ class Engine:
         self.current_provider: str | None = None
         self._saved: tuple[int, str] | None = None
         self._generation = 0
+        self._return_at: float | None = None
         self._factories = {d.factory for d in chain.dexes}
 
     # --- start ---------------------------------------------------------------------------------
@@ -181,9 +190,17 @@ class Engine:
         while True:
             provider = self.ws_providers[index % len(self.ws_providers)]
             self.current_provider = provider.name
+            # on a backup, go back to the preferred provider after a while (it may have recovered)
+            self._return_at = (time.monotonic() + self.cfg.primary_retry_ms / 1000) if index % len(
+                self.ws_providers) else None
             try:
                 await self.session(provider)
                 reason = "ended"
+            except _BackToPrimary:
+                self.log.info("returning to the preferred websocket provider", provider=self.ws_providers[0].name)
+                stats.SESSIONS.labels(provider.name, "back_to_primary").inc()
+                index = 0
+                continue
             except asyncio.CancelledError:
                 raise
             except ProviderStalledError as exc:
@@ -195,7 +212,7 @@ class Engine:
             except MevbotError as exc:
                 reason = exc.code
                 self.log.error("session error: reconnecting", provider=provider.name, error=str(exc))
-            except Exception as exc:  # noqa: BLE001 - a bug or a provider answering nonsense: log, count, go on
+            except Exception as exc:  # a bug or a provider answering nonsense: log, count, go on
                 reason = type(exc).__name__
                 self.log.error("unexpected session failure: reconnecting", provider=provider.name, error=str(exc),
                                exc_info=exc)
@@ -219,6 +236,11 @@ class Engine:
             await self.catch_up(head)
             last_head_seen = head
             while True:
+                if self._return_at is not None and time.monotonic() >= self._return_at and ws.backlog == 0:
+                    raise _BackToPrimary
+                if ws.backlog > MAX_WS_BACKLOG:  # we fall behind (NATS down?): drop it, backfill later
+                    raise ProviderStalledError(f"{provider.name}: {ws.backlog} notifications waiting",
+                                               provider=provider.name)
                 try:
                     note = await ws.next(stall_s)
                 except ProviderStalledError:
@@ -287,12 +309,14 @@ class Engine:
             return
         await self.complete_block(header, source="live")
 
-    async def complete_block(self, header: dict, *, source: str, logs: list[dict] | None = None) -> None:
+    async def complete_block(self, header: dict, *, source: str, logs: list[dict] | None = None,
+                             confirm: bool = True) -> None:
         """Publish whatever of the block is still missing (authoritative list), then its end."""
         number = int(header["number"], 16)
         block_hash = header["hash"].lower()
         if logs is None:
             logs = await self.rpc.call("eth_getLogs", [log_filter({"blockHash": block_hash})])
+            await self.prefetch(logs)
         ledger = self.ledger
         if ledger.open is not None and ledger.open.hash != block_hash:
             await self._publish_reversals(ledger.drop_open())
@@ -313,7 +337,7 @@ class Engine:
             chain_id=self.chain_id, block_number=number, block_hash=block_hash,
             parent_hash=header["parentHash"].lower(), timestamp=int(header["timestamp"], 16),
             base_fee_wei=int(header.get("baseFeePerGas") or "0x0", 16), event_count=len(events), received_ns=now,
-        ))
+        ), confirm=confirm)
         ledger.complete(number, block_hash, header["parentHash"].lower())
         stats.BLOCKS.labels(source).inc()
         stats.LAST_BLOCK.set(number)
@@ -375,6 +399,34 @@ class Engine:
             await self.publisher.event(event)
             _INGEST_LATENCY.observe((event.published_ns - received_ns) / 1e9)
 
+    async def prefetch(self, logs: list[dict]) -> None:
+        """Identify every unknown emitter of ``logs`` concurrently (a backfill meets many at once)."""
+        registry = self.registry
+        unknown: set[str] = set()
+        for raw in logs:
+            address = (raw.get("address") or "").lower()
+            if address in registry.accepted or address in unknown or registry.known(address) is not None:
+                continue
+            if is_creation(raw):
+                continue
+            try:  # a malformed log is dead-lettered without a probe (see handle_log)
+                decode_log(raw, self.chain_id)
+            except DecodeError:
+                continue
+            unknown.add(address)
+        if not unknown:
+            return
+        sem = asyncio.Semaphore(PREFETCH_CONCURRENCY)
+
+        async def one(address: str) -> None:
+            async with sem:
+                await registry.detect(address)
+
+        results = await asyncio.gather(*(one(a) for a in unknown), return_exceptions=True)
+        for exc in results:
+            if isinstance(exc, BaseException):
+                raise exc  # transport failure: the session retries
+
     async def _on_creation(self, raw: dict) -> None:
         stats.LOGS.labels("creation").inc()
         try:
@@ -397,6 +449,7 @@ class Engine:
             by_block: dict[int, list[dict]] = defaultdict(list)
             for raw in logs:
                 by_block[int(raw["blockNumber"], 16)].append(raw)
+            await self.prefetch(logs)
             for n, header in zip(range(lo, hi + 1), headers, strict=True):
                 if isinstance(header, BaseException) or header is None:
                     raise RpcError(f"block {n} header unavailable: {header}")
@@ -407,7 +460,9 @@ class Engine:
                 block_logs = by_block.get(n, [])
                 if any((r.get("blockHash") or "").lower() != block_hash for r in block_logs):
                     block_logs = None  # the range answer and the header disagree (reorg): by hash
-                await self.complete_block(header, source="backfill", logs=block_logs)
+                # a backfill confirms with the stream every CONFIRM_EVERY blocks, not per block
+                confirm = n == hi or (n - lo) % CONFIRM_EVERY_BLOCKS == CONFIRM_EVERY_BLOCKS - 1
+                await self.complete_block(header, source="backfill", logs=block_logs, confirm=confirm)
 
     async def get_logs(self, first: int, last: int, flt: dict) -> list[dict]:
         """``eth_getLogs`` over ``[first, last]``, cutting ranges the provider refuses."""
@@ -467,6 +522,7 @@ class Engine:
         self.log.warning("reorg: rolled back", ancestor=ancestor, depth=depth, reversals=len(reversals))
         self.future.clear()
         await self._publish_reversals(reversals)
+        await self.publisher.confirm()  # reversals stored before the checkpoint moves back
         await self._save_checkpoint(force=True)
 
     async def _publish_reversals(self, reversals: list[m.PoolEvent]) -> None:
@@ -492,8 +548,11 @@ class Engine:
         """
         if self.checkpoints is None or self.ledger is None:
             return
-        last = self.ledger.last
-        current = (last.number, last.hash)
+        number = self.publisher.confirmed_upto(self.ledger.last.number)
+        block_hash = self.ledger.hash_of(number) if number is not None else None
+        if number is None or block_hash is None:
+            return  # nothing confirmed yet (or older than the window): keep the previous checkpoint
+        current = (number, block_hash)
         if current == self._saved and not force:
             return
         generation = self._generation

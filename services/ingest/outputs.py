@@ -52,6 +52,8 @@ class Publisher:
         self._block: list[tuple[str, bytes, str]] = []  # (wire subject, data, msg id) since the last confirm
         self._prev_id: str | None = None  # id of the last message handed to NATS
         self._confirmed_id: str | None = None  # id of the last message the stream confirmed
+        self._pending_heads: list[int] = []  # block ends published but not confirmed yet
+        self.confirmed_block: int | None = None
         self._wire: dict[str, str] = {}
         self.events = 0
         self._counted = 0
@@ -100,16 +102,28 @@ class Publisher:
         await self._send(subj.POOL_SNAPSHOT, snapshot, msg_id)
         stats.SNAPSHOTS.labels(snapshot.reason).inc()
 
-    async def head(self, head: m.BlockHead) -> None:
-        """The block's end marker; returns once the stream confirmed the whole block."""
+    async def head(self, head: m.BlockHead, *, confirm: bool = True) -> None:
+        """The block's end marker. With ``confirm`` it returns once the stream confirmed
+        everything up to it; without (backfill), it is chained like an event and confirmed with a
+        later block (:attr:`confirmed_block` says how far the stream confirmed)."""
         _PUBLISHED.inc(self.events - self._counted)  # counted per block: cheaper than per event
         self._counted = self.events
+        metrics.MESSAGES.labels(SERVICE, subj.BLOCK_HEAD, "published").inc()
         if not self.fast:
             await self.bus.publish_async(subj.BLOCK_HEAD, head)
+            self.confirmed_block = head.block_number
             return
-        self._block.append((self._wire_subject(subj.BLOCK_HEAD), _encode(head), f"{self.chain_id}:head:{head.block_hash}"))
+        msg_id = f"{self.chain_id}:head:{head.block_hash}"
+        self._pending_heads.append(head.block_number)
+        if not confirm:
+            await self._send(subj.BLOCK_HEAD, head, msg_id)
+            return
+        self._block.append((self._wire_subject(subj.BLOCK_HEAD), _encode(head), msg_id))
         await self._confirm(head.block_number, resend_last=False)
-        metrics.MESSAGES.labels(SERVICE, subj.BLOCK_HEAD, "published").inc()
+
+    def confirmed_upto(self, last_complete: int) -> int | None:
+        """The newest complete block whose messages the stream confirmed (None: none yet)."""
+        return last_complete if not self._pending_heads else self.confirmed_block
 
     async def confirm(self) -> None:
         """Wait until every message published so far is stored (e.g. the initial snapshots)."""
@@ -145,6 +159,9 @@ class Publisher:
             delay_s = min(delay_s * 2, 1.0)
         self._confirmed_id = self._prev_id = self._block[-1][2]
         self._block.clear()
+        if self._pending_heads:
+            self.confirmed_block = self._pending_heads[-1]
+            self._pending_heads.clear()
 
     async def rejected(self, address: str, reason: str, block_number: int) -> None:
         if address in self._rejected_sent:

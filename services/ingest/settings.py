@@ -21,6 +21,7 @@ class IngestSettings:
     checkpoint_interval_ms: int = 250
     reorg_window_blocks: int = 256
     failover_backoff_ms: int = 200
+    primary_retry_ms: int = 60_000  # on a backup websocket provider: try the preferred one again after this
 
     @classmethod
     def from_env(cls, env: Env | None = None) -> IngestSettings:
@@ -42,4 +43,5 @@ class IngestSettings:
             checkpoint_interval_ms=env_int("INGEST_CHECKPOINT_INTERVAL_MS", 250, min_value=10, env=env),
             reorg_window_blocks=env_int("INGEST_REORG_WINDOW_BLOCKS", 256, min_value=2, env=env),
             failover_backoff_ms=env_int("INGEST_FAILOVER_BACKOFF_MS", 200, min_value=0, env=env),
+            primary_retry_ms=env_int("INGEST_PRIMARY_RETRY_MS", 60_000, min_value=100, env=env),
         )

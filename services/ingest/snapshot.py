@@ -20,6 +20,7 @@ from eth_utils.crypto import keccak
 from mevbot import messages as m
 from mevbot.errors import RpcError, StateError
 from mevbot.messages import PoolKind
+from mevbot.rpc.client import ProviderUnavailable
 
 from services.ingest.decode import MAX_TICK, MIN_TICK
 
@@ -80,7 +81,7 @@ def ticks_in_word(word_pos: int, bitmap: int, tick_spacing: int) -> list[int]:
     return out
 
 
-def _call(address: str, data: str, block_tag: str) -> tuple[str, list]:
+def _call(address: str, data: str, block_tag: Any) -> tuple[str, list]:
     return ("eth_call", [{"to": address, "data": data}, block_tag])
 
 
@@ -93,18 +94,26 @@ async def _batched(rpc: Rpc, calls: list[tuple[str, list]]) -> list[Any]:
             return await rpc.batch(chunk)
 
     results = await asyncio.gather(*(run(c) for c in chunks))
-    return [r for chunk in results for r in chunk]
+    flat = [r for chunk in results for r in chunk]
+    for r in flat:  # a provider failure is retried by the caller, never read as "no state"
+        if isinstance(r, ProviderUnavailable) or (isinstance(r, RpcError) and "no reply" in str(r)):
+            raise r
+    return flat
 
 
 async def read_snapshot(rpc: Rpc, info: m.PoolInfo, block_number: int, *, block_hash: str = "",
                         chain_id: int, reason: str = "initial", received_ns: int = 0) -> m.PoolSnapshot:
-    """The exact state of ``info`` at the end of ``block_number``."""
-    tag = hex(block_number)
+    """The exact state of ``info`` at the end of ``block_number``.
+
+    With ``block_hash`` every call names the block by hash (EIP-1898): a reorg between the calls
+    makes them fail instead of mixing two forks' states.
+    """
+    tag: Any = {"blockHash": block_hash} if block_hash else hex(block_number)
     address = info.address
     common = {"chain_id": chain_id, "pool": info, "block_number": block_number, "block_hash": block_hash,
               "reason": reason, "received_ns": received_ns}
     if info.kind in (PoolKind.UNISWAP_V2, PoolKind.CAMELOT_V2):
-        (reserves,) = await rpc.batch([_call(address, SEL_GET_RESERVES, tag)])
+        (reserves,) = await _batched(rpc, [_call(address, SEL_GET_RESERVES, tag)])
         return m.PoolSnapshot(reserve0=_word(reserves, 0, f"{address} getReserves"),
                               reserve1=_word(reserves, 1, f"{address} getReserves"), fee_pips=info.fee_pips, **common)
     algebra = info.kind is PoolKind.ALGEBRA
@@ -134,7 +143,3 @@ async def read_snapshot(rpc: Rpc, info: m.PoolInfo, block_number: int, *, block_
     return m.PoolSnapshot(sqrt_price_x96=sqrt_price, tick=tick, liquidity=liquidity, fee_pips=fee, ticks=ticks,
                           **common)
 
-
-def snapshot_error(exc: BaseException) -> bool:
-    """True for the failures a retry may fix (transport), False for a pool that cannot be read."""
-    return isinstance(exc, RpcError)

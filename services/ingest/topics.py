@@ -19,12 +19,13 @@ V3_SWAP = topic0("Swap(address,address,int256,int256,uint160,uint128,int24)")
 V3_MINT = topic0("Mint(address,address,int24,int24,uint128,uint256,uint256)")
 V3_BURN = topic0("Burn(address,int24,int24,uint128,uint256,uint256)")
 ALGEBRA_FEE = topic0("Fee(uint16)")
+ALGEBRA_FEE_DIRECTIONAL = topic0("Fee(uint16,uint16)")  # Camelot's Algebra build: feeZtO, feeOtZ
 
 V2_PAIR_CREATED = topic0("PairCreated(address,address,address,uint256)")
 V3_POOL_CREATED = topic0("PoolCreated(address,address,uint24,int24,address)")
 ALGEBRA_POOL_CREATED = topic0("Pool(address,address,address)")
 
-POOL_EVENT_TOPICS = (V2_SWAP, V2_SYNC, V3_SWAP, V3_MINT, V3_BURN, ALGEBRA_FEE)
+POOL_EVENT_TOPICS = (V2_SWAP, V2_SYNC, V3_SWAP, V3_MINT, V3_BURN, ALGEBRA_FEE, ALGEBRA_FEE_DIRECTIONAL)
 CREATION_TOPICS = (V2_PAIR_CREATED, V3_POOL_CREATED, ALGEBRA_POOL_CREATED)
 ALL_TOPICS = POOL_EVENT_TOPICS + CREATION_TOPICS
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from mevbot.devnet.options import DevnetOptions
 from mevbot.devnet.run import run_devnet
 
@@ -23,8 +22,8 @@ TARGET_ABOVE_THRESHOLD = 22  # >= 20 required; two spare so one odd round cannot
 
 
 def _options(tmp_path: Path, nats_url: str, redis_url: str, namespace: str, **kw: object) -> DevnetOptions:
-    base = dict(seed=SEED, block_time_s=0.25, work_dir=tmp_path / "devnet", nats_url=nats_url, redis_url=redis_url,
-                namespace=namespace, live=False)
+    base: dict[str, object] = {"seed": SEED, "block_time_s": 0.25, "work_dir": tmp_path / "devnet",
+                               "nats_url": nats_url, "redis_url": redis_url, "namespace": namespace, "live": False}
     base.update(kw)
     return DevnetOptions(**base)  # type: ignore[arg-type]
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from mevbot.chain.artifacts import load_artifact
 from mevbot.chain.arb_calldata import ArbCall, ArbHop, HopKind, LenderKind, dry_run_result, encode_arb_call
+from mevbot.chain.artifacts import load_artifact
 from mevbot.chain.rpc import RevertError, RpcClient
 from mevbot.chainconfig import load_chain_config
 from mevbot.devnet.chain import ChainHandle, start_devnet_chain
@@ -16,7 +15,13 @@ from mevbot.devnet.chainwatch import ChainWatcher
 from mevbot.devnet.configfile import write_devnet_files
 from mevbot.devnet.market import MarketConfig, MarketSimulator
 from mevbot.devnet.oracle import MarketBook
-from mevbot.devnet.spec import devnet_market, moved_tick_map, positions_from_tick_map, real_pools, real_shaped_pools
+from mevbot.devnet.spec import (
+    devnet_market,
+    moved_tick_map,
+    positions_from_tick_map,
+    real_pools,
+    real_shaped_pools,
+)
 from mevbot.messages import FlashSourceKind, PoolKind
 
 pytestmark = [pytest.mark.integration]
@@ -81,7 +86,8 @@ def test_chain_config_and_env_are_what_the_services_need(devnet_chain: ChainHand
     assert {s.kind for s in config.flash_loan_sources} == {FlashSourceKind.BALANCER_V2, FlashSourceKind.AAVE_V3}
     assert config.flash_source(FlashSourceKind.AAVE_V3).fee_pips == 500
     assert env["EXECUTION_ENABLED"] == "false" and env["EXECUTOR_CONTRACT_ADDRESS"] == dep.executor.lower()
-    assert Path(env["MEV_BOT_KEYSTORE_PATH"]).stat().st_mode & 0o077 == 0
+    (keyfile,) = Path(env["MEV_BOT_KEYSTORE_DIR"]).glob("*.json")
+    assert keyfile.name == f"{env['EXECUTOR_SENDER_ADDRESS']}.json" and keyfile.stat().st_mode & 0o077 == 0
     assert (tmp_path / "devnet.env").stat().st_mode & 0o077 == 0
 
 

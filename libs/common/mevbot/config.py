@@ -319,12 +319,21 @@ def load_settings(env: Env | None = None) -> Settings:
         execution_enabled=env_bool("EXECUTION_ENABLED", False, env=env),
         max_position_size_wei=env_wei("MAX_POSITION_SIZE", 10**18, min_value=1, env=env),
         min_profit_threshold_wei=env_wei("MIN_PROFIT_THRESHOLD", 5 * 10**16, env=env),
-        nats_url=env_str("NATS_URL", DEFAULT_NATS_URL, env=env),
+        nats_url=_url("NATS_URL", env_str("NATS_URL", DEFAULT_NATS_URL, env=env), ("nats", "tls", "ws", "wss")),
         namespace=_namespace(env_str("MEV_NAMESPACE", "", env=env)),
-        redis_url=env_str("REDIS_URL", DEFAULT_REDIS_URL, env=env),
+        redis_url=_url("REDIS_URL", env_str("REDIS_URL", DEFAULT_REDIS_URL, env=env), ("redis", "rediss", "unix")),
         chain_config_path=env_path("CHAIN_CONFIG_PATH", None, env=env),
         replica_id=env_opt_str("REPLICA_ID", env=env),
     )
+
+
+def _url(key: str, value: str, schemes: tuple[str, ...]) -> str:
+    """Comma-separated URLs (NATS accepts a server list), each with one of ``schemes``."""
+    for url in value.split(","):
+        scheme = url.strip().split("://", 1)[0].lower() if "://" in url else ""
+        if scheme not in schemes:
+            raise ConfigError(key, f"expected a {'/'.join(s + '://' for s in schemes)} URL, got {redact_url(url.strip())!r}")
+    return value
 
 
 def _namespace(value: str) -> str:

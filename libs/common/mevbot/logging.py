@@ -67,6 +67,9 @@ def setup_logging(level: str = "info", fmt: str = "json", output: str = "stdout"
     root.setLevel(numeric_level)
     # uvicorn's access log is per request (health probes every few seconds): keep it quiet.
     logging.getLogger("uvicorn.access").setLevel(max(numeric_level, logging.WARNING))
+    # httpx logs every request at INFO: an RPC-heavy service would drown its own logs.
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(max(numeric_level, logging.WARNING))
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True

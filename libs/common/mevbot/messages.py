@@ -132,7 +132,8 @@ class V3Burn(PoolEvent, frozen=True, kw_only=True, tag="v3_burn"):
 
 
 class AlgebraFee(PoolEvent, frozen=True, kw_only=True, tag="algebra_fee"):
-    fee_pips: int
+    fee_pips: int  # the fee (Algebra v1), or the zero-for-one fee of a directional build
+    fee_otz_pips: int | None = None  # one-for-zero fee: Camelot's Fee(uint16 feeZtO, uint16 feeOtZ)
 
 
 AnyPoolEvent = Union[V2Sync, V2Swap, V3Swap, V3Mint, V3Burn, AlgebraFee]

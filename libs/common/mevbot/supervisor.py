@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 
 from mevbot.errors import ConfigError
-from mevbot.runtime.localstack import free_port, port_open
+from mevbot.runtime.localstack import die_with_parent, free_port, port_open
 
 # name -> default HTTP port (health + metrics). The order is the pipeline's.
 SERVICES: dict[str, int] = {"ingest": 9101, "detector": 9102, "validator": 9103, "executor": 9104}
@@ -87,8 +87,11 @@ class ChildService:
         env = {**self.env, "HTTP_PORT": str(self.port), "REPLICA_ID": self.env.get("REPLICA_ID") or self.label}
         env.pop("METRICS_PORT", None)
         out = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115
+        # Own session (a terminal's Ctrl-C reaches the supervisor only, which drains children in
+        # order); SIGTERM from the kernel if the supervisor dies hard, so no child is orphaned.
         self.proc = subprocess.Popen([sys.executable, "-m", self.module], env=env, stdout=out,
-                                     stderr=subprocess.STDOUT if out else None, start_new_session=True)
+                                     stderr=subprocess.STDOUT if out else None, start_new_session=True,
+                                     preexec_fn=die_with_parent)  # noqa: PLW1509
         return self
 
     def health(self, probe: str = "ready", timeout_s: float = 1.0) -> bool:

@@ -3,8 +3,14 @@ pools (``ReviewPool``) around WETH and a second token, so a cycle's profit is kn
 
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
+import pytest
+from eth_abi import encode as abi_encode
 from mevbot.chain.arb_calldata import ArbCall, ArbHop, HopKind, LenderKind, decode_arb_error, encode_arb_call
 from mevbot.chain.artifacts import load_artifact
 from mevbot.chain.deployment import Deployment
@@ -81,3 +87,27 @@ def fixed_cycle(
     mint_x(rpc, token, pool_a, 1_000_000 * E18, token_artifact)  # pool A pays X
     fund(rpc, dep, weth, pool_b, 100 * E18)  # pool B pays WETH
     return FixedCycle(weth, token, pool_a, pool_b)
+
+
+# --- mutation testing (opt-in): tests/integration/contracts/review_mutants.py -----------------------
+# With MEVBOT_REVIEW_MUTANT=<artifact json>, every review test runs against that (deliberately
+# broken) executor: its runtime code replaces the deployed executor's for the test's duration.
+
+
+@pytest.fixture(autouse=True)
+def _executor_mutant(request: pytest.FixtureRequest) -> Iterator[None]:
+    path = os.environ.get("MEVBOT_REVIEW_MUTANT")
+    if not path or "market" not in request.fixturenames:
+        yield
+        return
+    dep: Deployment = request.getfixturevalue("market")
+    rpc: RpcClient = request.getfixturevalue("rpc")
+    art = json.loads(Path(path).read_text())
+    creation = bytes.fromhex(art["bytecode"][2:]) + abi_encode(["address"], [OWNER])
+    mutant = deploy_contract(rpc, creation)
+    original = rpc.call("eth_getCode", dep.executor, "latest")
+    rpc.call("anvil_setCode", dep.executor, rpc.call("eth_getCode", mutant, "latest"))
+    try:
+        yield
+    finally:
+        rpc.call("anvil_setCode", dep.executor, original)

@@ -10,7 +10,14 @@ from mevbot.chain.devtools import KEEPER, STRANGER, balance_of, call, call_rever
 from mevbot.chain.precompiles import ARBSYS, install_precompile_stand_ins
 from mevbot.chain.rpc import RpcClient
 
-from tests.integration.contracts.review_kit import E18, PANCAKE, cycle_outs, err, fixed_cycle
+from tests.integration.contracts.review_kit import (
+    E18,
+    PANCAKE,
+    _executor_mutant,  # noqa: F401  (autouse fixture, opt-in mutants)
+    cycle_outs,
+    err,
+    fixed_cycle,
+)
 
 pytestmark = pytest.mark.integration
 

@@ -132,7 +132,6 @@ def test_four_services_start_answer_and_survive_a_nats_restart(
 
 async def _stored_block_heads(url: str, namespace: str) -> list[int]:
     import nats
-    import nats.errors
 
     nc = await nats.connect(url)
     try:
@@ -141,14 +140,13 @@ async def _stored_block_heads(url: str, namespace: str) -> list[int]:
             f"{namespace}.{subjects.BLOCK_HEAD}", stream=f"{namespace.upper()}_{subjects.STREAM_CHAIN.name}"
         )
         numbers: list[int] = []
-        while True:
-            try:
-                batch = await sub.fetch(500, timeout=1.0)
-            except nats.errors.TimeoutError:
-                break
+        pending = 1
+        while pending:  # ingest keeps publishing: read what was stored when we started, no more
+            batch = await sub.fetch(500, timeout=5.0)
             for msg in batch:
                 numbers.append(m.decode(msg.data, m.BlockHead).block_number)
                 await msg.ack()
+            pending = batch[-1].metadata.num_pending if numbers else 0
         return sorted(numbers)
     finally:
         await nc.close()

@@ -126,7 +126,7 @@ async def test_failover_to_backup_when_primary_rate_limits_or_stalls(
         timeout_s=0.5,
     )
     ingest = await start_ingest(
-        market, provider_list, nats_url, redis_url, namespace, pools=tuple(v2[:1] + v3[:1])
+        market, provider_list, nats_url, redis_url, namespace, pools=tuple(v2[:1] + v3[:1]), primary_retry_ms=2500
     )
     try:
         first = int(rpc.call("eth_blockNumber"), 16) + 1
@@ -141,6 +141,15 @@ async def test_failover_to_backup_when_primary_rate_limits_or_stalls(
         await ingest.wait_block(last, timeout_s=20)
         assert ingest.engine.current_provider == "backup-ws"
         assert ingest.engine.failovers >= 1
+        primary.set_mode("pass")  # the primary recovers: ingest goes back to it (after primary_retry_ms)
+        for _ in range(100):
+            if ingest.engine.current_provider == "primary-ws":
+                break
+            await asyncio.to_thread(rpc.call, "evm_mine")
+            await asyncio.sleep(0.1)
+        assert ingest.engine.current_provider == "primary-ws"
+        last = int(rpc.call("eth_blockNumber"), 16)
+        await ingest.wait_block(last, timeout_s=20)
     finally:
         primary.set_mode("pass")
         await ingest.stop()
@@ -233,4 +242,32 @@ async def test_exactly_once_in_order_across_a_nats_server_restart(
     finally:
         await ingest.stop()
     published = await read_stream(private_nats.url, namespace)
+    check_exactly_once(published, chain_logs(rpc, first, last), first, last)
+
+
+async def test_backfill_splits_ranges_the_provider_refuses(
+    anvil, market: Deployment, rpc: RpcClient, nats_url: str, redis_url: str, namespace: str
+) -> None:
+    """Blocks mined while ingest was away are backfilled through a provider that refuses
+    eth_getLogs over more than 7 blocks: ranges are halved until accepted, nothing is lost."""
+    from .rpc_proxy import CappingRpcProxy
+
+    v2, v3 = pools(market)
+    first = int(rpc.call("eth_blockNumber"), 16) + 1
+    await asyncio.to_thread(Traffic(anvil.http_url, market, v2, v3, seed=31).run, 1.5, per_block=(1, 3))
+    last = int(rpc.call("eth_blockNumber"), 16)
+    assert last - first >= 30
+    capped = await CappingRpcProxy(anvil.http_url, max_blocks=7).start()
+    ingest = await start_ingest(market, providers([("ws", anvil.ws_url)], [("capped", capped.url)]), nats_url,
+                                redis_url, namespace, pools=tuple(v2 + v3), start_block=first - 1,
+                                get_logs_max_blocks=1000)
+    try:
+        await ingest.run()
+        await ingest.wait_block(last)
+        assert capped.refused >= 3
+        assert ingest.engine.rpc.endpoints[0].failures == 0  # a refused range is not a provider failure
+    finally:
+        await ingest.stop()
+        await capped.stop()
+    published = await read_stream(nats_url, namespace)
     check_exactly_once(published, chain_logs(rpc, first, last), first, last)

@@ -125,3 +125,49 @@ def test_cycle_through_a_stable_pair_uses_exact_search():
     assert stable.float_segments(True) is None
     result = optimize_cycle(hops, 10**22)
     assert_integer_optimum(hops, result, 10**22, grid_points=120)
+
+
+def _random_cycle(seed: int):
+    """Random 2-3 hop cycle over random V2/V3 pools: extreme prices, dust reserves, empty ranges."""
+    rng = random.Random(seed)
+    n = rng.choice([2, 2, 3])
+    tokens = [A, B] if n == 2 else [A, B, C]
+    hops = []
+    for i in range(n):
+        t_in, t_out = tokens[i], tokens[(i + 1) % n]
+        t0, t1 = sorted([t_in, t_out])
+        if rng.random() < 0.6:
+            fee, spacing = rng.choice([(100, 1), (500, 10), (3000, 60), (10000, 200)])
+            tick = rng.randint(-300_000, 300_000)
+            pool = UniswapV3Pool("0x" + "98" * 20, t0, t1, fee, spacing,
+                                 getSqrtRatioAtTick(tick) + rng.randrange(10**6), tick, 0)
+            max_c = 887272 // spacing
+            for _ in range(rng.randint(0, 15)):
+                lo = max(-max_c, tick // spacing + rng.randint(-200, 200))
+                hi = min(max_c, lo + rng.choice([1, 2, 10, 100, 1000]))
+                if lo < hi:
+                    pool.apply_mint(lo * spacing, hi * spacing, int(10 ** rng.uniform(3, 25)), block_number=0)
+        else:
+            pool = UniswapV2Pool("0x" + "99" * 20, t0, t1, int(10 ** rng.uniform(0, 26)),
+                                 int(10 ** rng.uniform(0, 26)), rng.choice([0, 1000, 3000, 10000]))
+        hops.append((pool, pool.token0 == t_in))
+    return hops, int(10 ** rng.uniform(0, 27))
+
+
+@pytest.mark.parametrize("block", range(4))
+def test_fuzz_random_cycles_never_miss_or_misreport(block):
+    """Sizing never raises, never misses a profit a grid finds, and always returns exact amounts
+    at a local integer optimum (dust optima, pools that run dry, coarse intermediates included)."""
+    for seed in range(block * 150, (block + 1) * 150):
+        hops, max_input = _random_cycle(seed)
+        result = optimize_cycle(hops, max_input)
+        grid = [max(1, max_input * i // 100) for i in range(1, 101)]
+        best_grid = max(cycle_profit(hops, x) for x in grid)
+        if result is None:
+            assert best_grid <= 0, f"seed {seed}: missed a profit of {best_grid}"
+            continue
+        x = result.amount_in
+        assert result.amounts == cycle_amounts(hops, x), seed
+        assert cycle_profit(hops, x - 1) <= result.profit, seed
+        assert x == max_input or cycle_profit(hops, x + 1) <= result.profit, seed
+        assert best_grid <= result.profit, f"seed {seed}: grid beats the optimum by {best_grid - result.profit}"

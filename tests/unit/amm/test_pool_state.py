@@ -265,3 +265,27 @@ def test_algebra_dynamic_fee_event_and_rollback():
         False, 10**16
     ) * 0 + directional.quote_exact_in_loop(False, 10**16)
     assert directional.simulate_exact_in(False, 10**16).fee_amount == -(-(10**16 * 3000) // 10**6) or True
+
+
+def test_snapshot_factory_builds_every_kind():
+    camelot = PoolInfo(address=ADDR, kind=PoolKind.CAMELOT_V2, dex="camelot_v2", factory=ADDR, token0=T0,
+                       token1=T1, fee_pips=3000, token0_fee_pips=3000, token1_fee_pips=1000, stable=False)
+    pool = pool_from_snapshot(PoolSnapshot(chain_id=42161, pool=camelot, block_number=5, reserve0=10**21,
+                                           reserve1=10**21))
+    assert isinstance(pool, CamelotV2Pool) and pool.token1_fee_pips == 1000
+    assert pool.quote_exact_in(False, 10**18) > pool.quote_exact_in(True, 10**18)
+    stable = PoolInfo(address=ADDR, kind=PoolKind.CAMELOT_V2, dex="camelot_v2", factory=ADDR, token0=T0,
+                      token1=T1, fee_pips=400, stable=True, decimals0=6, decimals1=18)
+    pool = pool_from_snapshot(PoolSnapshot(chain_id=42161, pool=stable, block_number=5, reserve0=10**12,
+                                           reserve1=10**24))
+    assert pool.stable and pool.quote_exact_in(True, 10**6) in range(99 * 10**16, 10**18)
+    algebra = PoolInfo(address=ADDR, kind=PoolKind.ALGEBRA, dex="camelot_v3", factory=ADDR, token0=T0, token1=T1,
+                       fee_pips=500, tick_spacing=60)
+    pool = pool_from_snapshot(PoolSnapshot(chain_id=42161, pool=algebra, block_number=5,
+                                           sqrt_price_x96=getSqrtRatioAtTick(0), tick=0, liquidity=10**18,
+                                           fee_pips=700, ticks=[(-600, 10**18), (600, -(10**18))]))
+    assert isinstance(pool, AlgebraPool) and pool.fee_pips == 700
+    from mevbot.messages import AlgebraFee
+
+    pool.apply_event(AlgebraFee(chain_id=42161, pool=ADDR, meta=meta(6), fee_pips=900))
+    assert pool.fee_pips == 900

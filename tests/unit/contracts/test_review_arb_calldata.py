@@ -29,10 +29,16 @@ def _hop(kind: PoolKind) -> PlanHop:
 def test_r3_camelot_pairs_are_always_exact_out() -> None:
     # a PlanHop does not say whether a Camelot pair is stable; the contract's V2_FEE formula is
     # constant-product only, so a stable pair must never be encoded as V2_FEE
-    assert hop_from_plan(_hop(PoolKind.CAMELOT_V2), v2_exact=False) == ArbHop(P1, HopKind.V2_EXACT_OUT, True, 990)
-    assert hop_from_plan(_hop(PoolKind.CAMELOT_V2), v2_exact=True) == ArbHop(P1, HopKind.V2_EXACT_OUT, True, 990)
+    assert hop_from_plan(_hop(PoolKind.CAMELOT_V2), v2_exact=False) == ArbHop(
+        P1, HopKind.V2_EXACT_OUT, True, 990
+    )
+    assert hop_from_plan(_hop(PoolKind.CAMELOT_V2), v2_exact=True) == ArbHop(
+        P1, HopKind.V2_EXACT_OUT, True, 990
+    )
     # plain constant-product pairs keep the tolerant mode
-    assert hop_from_plan(_hop(PoolKind.UNISWAP_V2), v2_exact=False) == ArbHop(P1, HopKind.V2_FEE, True, 980, 500)
+    assert hop_from_plan(_hop(PoolKind.UNISWAP_V2), v2_exact=False) == ArbHop(
+        P1, HopKind.V2_FEE, True, 980, 500
+    )
 
 
 def _plan() -> bytes:
@@ -46,7 +52,7 @@ def _plan() -> bytes:
     "mutate",
     [
         lambda d: d[:1] + bytes([(d[1] & 0x0F) | (0 << 4)]) + d[2:HEADER_LEN],  # 0 hops, header only
-        lambda d: d[:1] + bytes([(d[1] & 0x0F) | (1 << 4)]) + d[2:HEADER_LEN + 37],  # 1 hop
+        lambda d: d[:1] + bytes([(d[1] & 0x0F) | (1 << 4)]) + d[2 : HEADER_LEN + 37],  # 1 hop
         lambda d: d[:1] + bytes([(d[1] & 0x0F) | (5 << 4)]) + d[2:],  # 5 hops
         lambda d: d[:1] + bytes([d[1] | 0x03]) + d[2:],  # lender kind 3
         lambda d: d[: HEADER_LEN + 20] + bytes([0x07]) + d[HEADER_LEN + 21 :],  # hop kind 3

@@ -248,3 +248,14 @@ def test_bad_namespace_names_the_key() -> None:
 def test_settings_repr_hides_rpc_keys_and_secrets() -> None:
     s = load_settings({**ENV, "MEV_BOT_ENCRYPTION_KEY": "s" * 32})
     assert "KEY123" not in repr(s) and "s" * 32 not in repr(s)
+
+
+@pytest.mark.parametrize(("key", "value"), [("NATS_URL", "localhost:4222"), ("NATS_URL", "http://x:4222"),
+                                            ("REDIS_URL", "nats://127.0.0.1:6379")])
+def test_bad_server_urls_name_the_key(key: str, value: str) -> None:
+    with raises_naming(key):
+        load_settings({key: value})
+
+
+def test_nats_server_list_accepted() -> None:
+    assert load_settings({"NATS_URL": "nats://a:4222,nats://b:4222"}).nats_url == "nats://a:4222,nats://b:4222"

@@ -52,7 +52,11 @@ def test_v3_mint_burn_negative_ticks_in_topics() -> None:
 def test_removed_flag_and_algebra_fee() -> None:
     assert decode_log(v2_sync(1, 2, removed=True), 1).meta.removed is True
     fee = decode_log(raw_log([t.ALGEBRA_FEE], [500]), 1)
-    assert isinstance(fee, m.AlgebraFee) and fee.fee_pips == 500
+    assert isinstance(fee, m.AlgebraFee) and fee.fee_pips == 500 and fee.fee_otz_pips is None
+    both = decode_log(raw_log([t.ALGEBRA_FEE_DIRECTIONAL], [300, 700]), 1)
+    assert (both.fee_pips, both.fee_otz_pips) == (300, 700)
+    with pytest.raises(DecodeError, match="uint16"):
+        decode_log(raw_log([t.ALGEBRA_FEE_DIRECTIONAL], [300, 2**16]), 1)
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,8 @@ def test_rate_limit_answers_are_recognised() -> None:
     assert _rate_limit_error({"jsonrpc": "2.0", "id": 1, "error": {"code": -32005, "message": "limit"}})
     assert _rate_limit_error([{"id": 1, "result": "0x1"}, {"id": 2, "error": {"code": -1, "message": "Rate limit hit"}}])
     assert _rate_limit_error({"id": 1, "error": {"code": 3, "message": "execution reverted"}}) is None
+    # Infura's -32005 also means "query too big": that is an answer (the caller splits), not a rate limit
+    assert _rate_limit_error({"id": 1, "error": {"code": -32005, "message": "query returned more than 10000 results"}}) is None
     assert _retry_after_s("2") == 2.0 and _retry_after_s("soon") is None and _retry_after_s(None) is None
 
 

@@ -3,18 +3,18 @@
 Profit ``out(x) - x`` of a cycle is concave in the continuous limit (every hop is concave and
 increasing), so its maximum is where the composite's slope is 1.
 
-1. **Locate** (floats): every hop is a piecewise Möbius map (:mod:`mevbot.amm.mobius`); the
-   composite of the current segments is one Möbius map ``(p*x+q)/(r*x+s)`` whose optimum is
-   closed-form, ``x = (sqrt(p*s - q*r) - s) / r``. Walking from ``x = 0``: if the closed-form
-   optimum lies before the first point where some hop leaves its segment, it is the answer;
-   otherwise move to that point and advance that hop's segment. Constant-product-only cycles
-   finish in one step.
+1. **Locate** (floats): every hop is a piecewise Möbius map (:mod:`mevbot.amm.mobius`). The
+   composite is walked piece by piece (a piece ends where some hop's input leaves its segment,
+   found by inverting the earlier hops); in the first piece whose end has a slope <= 1 the optimum
+   (slope 1) is solved by Newton on ``ln f'`` from the closed form ``x = (sqrt(p*s - q*r) - s) / r``
+   of the composed 2x2 matrices. Constant-product-only cycles are a single piece.
 2. **Refine** (exact integers): the integer profit is a staircase (each hop floors its output),
    so the best integer input is the *left end* of an output plateau: from the float optimum, the
    exact final output is traced back hop by hop with ``min_amount_in_for`` to the smallest input
-   that still yields it, then the neighbours are checked and the best is kept. The result
-   satisfies ``profit(x) >= profit(x-1)`` and ``profit(x) >= profit(x+1)``.
-
+   that still yields it; then right neighbours are tried (galloping) while they gain. The result
+   satisfies ``profit(x) >= profit(x-1)`` and ``profit(x) >= profit(x+1)``. If the float optimum
+   is not profitable in integers (dust: the first wei is eaten by a fee floor, or a pool runs dry
+   within a fraction of a wei), an exact scan over ``min_input * 2**k`` takes over.
 3. **Polish** (3+ hops): with two or more intermediate tokens the integer profit near the optimum
    is flat up to the floor losses of the middle hops (a unit of a 6-decimal token is worth ~1e8
    wei of WETH; a V3 hop also loses up to a unit of its input to its fee floor). Plateau samples
@@ -27,7 +27,7 @@ followed by the same refinement.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from math import gcd, inf, isfinite, sqrt
+from math import gcd, inf, isfinite, isnan, log, nan, sqrt
 
 from mevbot.amm.base import PoolState
 from mevbot.errors import AmmError
@@ -88,7 +88,14 @@ def float_optimum(hops: Sequence[Hop], max_input: float = inf) -> float | None:
 
 
 def _float_walk(hops: Sequence[Hop], max_input: float) -> tuple[float, float] | None:
-    """(x_opt, profit curvature |f''| at x_opt) of the Möbius model; None without a model."""
+    """(x_opt, |profit''| at x_opt) of the Möbius model; None when a hop has no model.
+
+    Walks the pieces of the composite (a piece ends where some hop's input leaves its segment):
+    if the composite slope at the end of the piece is still > 1 the optimum lies further, else it
+    is inside the piece, where it is solved by safeguarded Newton on ``ln f'(x) = 0`` (``f'`` is
+    decreasing: the composite is concave), starting from the closed-form optimum of the composed
+    matrices. Values, slopes and inverses use the segments' local form (no cancellation).
+    """
     curves = []
     for pool, zero_for_one in hops:
         curve = pool.float_segments(zero_for_one)
@@ -98,47 +105,106 @@ def _float_walk(hops: Sequence[Hop], max_input: float) -> tuple[float, float] | 
     n = len(curves)
     idx = [0] * n
     segs = [c.segment(0) for c in curves]
+    if any(seg is None for seg in segs):
+        return 0.0, 0.0
     x_cur = 0.0
     for _ in range(_MAX_WALK):
-        # compose, tracking the first x where a hop's input leaves its segment
-        a, b, c, d = 1.0, 0.0, 0.0, 1.0  # identity: y = (a x + b) / (c x + d)
+        # the first x at which some hop's input reaches the end of its segment
         x_break = inf
         which = -1
         for i in range(n):
-            _, hi, p, q, r, s = segs[i]
-            if hi != inf:
-                denom = a - hi * c
-                if denom > 0.0:
-                    xb = (hi * d - b) / denom
-                    if xb < x_break:
-                        x_break = xb
-                        which = i
-            a, b, c, d = p * a + q * c, p * b + q * d, r * a + s * c, r * b + s * d
-            m = max(abs(a), abs(b), abs(c), abs(d))
-            if m > 0.0 and (m > 1e150 or m < 1e-150):
-                a, b, c, d = a / m, b / m, c / m, d / m
-        if c * x_cur + d < 0.0:
-            a, b, c, d = -a, -b, -c, -d
-        det = a * d - b * c
-        if det <= 0.0 or not isfinite(det):
-            x_opt = x_cur
-        elif c > 0.0:
-            x_opt = (sqrt(det) - d) / c
-        else:
-            # linear piece: slope det/d^2 is constant; go to the end if it exceeds 1
-            x_opt = inf if det > d * d else x_cur
-        if x_opt <= x_break or x_break >= max_input:
-            x = min(max(x_opt, x_cur), max_input)
-            den = c * x + d
-            curvature = abs(2.0 * c * det / (den * den * den)) if den > 0.0 and det > 0.0 else 0.0
-            return x, curvature
-        x_cur = max(x_cur, x_break)
-        idx[which] += 1
-        seg = curves[which].segment(idx[which])
-        if seg is None:
-            return min(x_cur, max_input), 0.0
-        segs[which] = seg
+            hi = segs[i][1]
+            if hi == inf:
+                continue
+            v = hi
+            for j in range(i - 1, -1, -1):  # invert the earlier hops' current segments
+                x_lo, _, _, _, _, _, y0, a, b, c = segs[j]
+                w = v - y0
+                den = a - c * w
+                if den <= 0.0 or w < 0.0:
+                    v = inf  # this output is not reachable inside segment j
+                    break
+                v = x_lo + b * w / den
+            if v < x_break:
+                x_break = v
+                which = i
+        # (conditional expressions: min()/max() calls cost ~6x more in this per-piece loop)
+        if x_break < x_cur:  # noqa: PLR1730
+            x_break = x_cur
+        x_end = x_break if x_break < max_input else max_input  # noqa: FURB136
+        if x_end != inf and _slope(segs, x_end)[0] > 1.0:
+            if x_break >= max_input:
+                return max_input, 0.0
+            x_cur = x_break
+            idx[which] += 1
+            seg = curves[which].segment(idx[which])
+            if seg is None:
+                return x_cur, 0.0
+            segs[which] = seg
+            continue
+        return _solve_unit_slope(segs, x_cur, x_end)
     return min(x_cur, max_input), 0.0
+
+
+def _slope(segs: list[tuple], x: float) -> tuple[float, float]:
+    """(f'(x), d/dx ln f'(x)) of the composite of ``segs`` (local forms) at input ``x``."""
+    y = x
+    deriv = 1.0  # d(input of the current hop)/dx, then f'(x)
+    dlog = 0.0
+    for x_lo, _, _, _, _, _, y0, a, b, c in segs:
+        u = y - x_lo
+        den = b + c * u
+        if den <= 0.0 or a <= 0.0 or b <= 0.0:
+            return 0.0, 0.0  # a flat (exhausted) hop: the composite slope is 0
+        dlog -= 2.0 * c / den * deriv
+        deriv *= a * b / (den * den)
+        y = y0 + a * u / den
+    return deriv, dlog
+
+
+def _solve_unit_slope(segs: list[tuple], lo: float, hi: float) -> tuple[float, float]:
+    """x in [lo, hi] with composite slope 1 (or lo when the slope is <= 1 there already), and
+    |f''| there. Safeguarded Newton on ``ln f'`` (decreasing), from the closed-form guess."""
+    if _slope(segs, lo)[0] <= 1.0:
+        return lo, 0.0
+    # closed-form guess from the composed matrices
+    a, b, c, d = 1.0, 0.0, 0.0, 1.0
+    for seg in segs:
+        p, q, r, s_ = seg[2], seg[3], seg[4], seg[5]
+        a, b, c, d = p * a + q * c, p * b + q * d, r * a + s_ * c, r * b + s_ * d
+        m = max(abs(a), abs(b), abs(c), abs(d))
+        if m > 0.0 and (m > 1e150 or m < 1e-150):
+            a, b, c, d = a / m, b / m, c / m, d / m
+    if c * lo + d < 0.0:
+        a, b, c, d = -a, -b, -c, -d
+    det = a * d - b * c
+    guess = (sqrt(det) - d) / c if c > 0.0 and det > 0.0 and isfinite(det) else nan
+    if hi == inf:  # find a finite upper bracket
+        hi = max(2.0 * lo, guess if not isnan(guess) and guess > lo else 1.0, 1.0)
+        while _slope(segs, hi)[0] > 1.0:
+            lo = hi
+            hi *= 4.0
+            if hi > 1e300:
+                return hi, 0.0
+    x = guess if not isnan(guess) and lo < guess < hi else 0.5 * (lo + hi)
+    dlog = 0.0
+    for _ in range(100):
+        slope, dlog = _slope(segs, x)
+        if slope > 1.0:
+            lo = x
+        else:
+            hi = x
+        if hi - lo <= 1e-12 * hi + 0.25:
+            break
+        step = x - log(slope) / dlog if slope > 0.0 and dlog < 0.0 else nan
+        if not isnan(step) and lo < step < hi:
+            if abs(step - x) <= 1e-13 * x + 0.01:  # Newton has converged (quadratically)
+                x = step
+                break
+            x = step
+        else:
+            x = 0.5 * (lo + hi)
+    return x, abs(dlog)  # at the optimum f' = 1, so f'' = f' * (ln f')' = (ln f')'
 
 
 def _min_input_for_output(hops: Sequence[Hop], amount_out: int) -> int:
@@ -231,16 +297,7 @@ def _polish(hops: Sequence[Hop], best: list[int], x_f: float, samples: int, wind
 
 def _curve_slope(curve, x: float) -> float:
     """Derivative of a hop's Möbius model at input ``x``."""
-    k = 0
-    while True:
-        seg = curve.segment(k)
-        if seg is None:
-            return 0.0
-        _, hi, p, q, r, s = seg
-        if x <= hi:
-            den = r * x + s
-            return (p * s - q * r) / (den * den) if den else 0.0
-        k += 1
+    return curve.slope(x)
 
 
 def _middle_targets(consumer: Hop, o0: int, width: int) -> list[int]:
@@ -270,7 +327,7 @@ def _middle_targets(consumer: Hop, o0: int, width: int) -> list[int]:
 
 def _scan_middle(hops: Sequence[Hop], best: list[int], width: int, min_input: int,
                  max_input: int) -> tuple[list[int], int]:
-    """Staircase search over the output ``o`` of each hop k that sits between two intermediates.
+    """Staircase search over the output ``o`` of each hop k whose output is an intermediate token.
 
     Near the optimum the continuous profit is flat, and what decides the integer optimum is how
     much each hop loses to its own floors: hop k wastes part of a unit of ``o`` unless its input
@@ -284,7 +341,7 @@ def _scan_middle(hops: Sequence[Hop], best: list[int], width: int, min_input: in
     if any(c is None for c in curves):
         return best, 0
     evaluations = 0
-    for k in range(1, n - 1):
+    for k in range(n - 1):
         pool_k, zfo_k = hops[k]
         upstream = 1.0
         for i in range(k):
@@ -297,7 +354,9 @@ def _scan_middle(hops: Sequence[Hop], best: list[int], width: int, min_input: in
         m_ref = best[k]
         out_ref = best[-1]
         scored = []
-        for o in _middle_targets(hops[k + 1], o0, width):
+        # the first hop's output is scanned narrowly: its cost is exact, and it only matters much
+        # when that intermediate is very coarse
+        for o in _middle_targets(hops[k + 1], o0, width if k else max(4, width // 4)):
             try:
                 m = pool_k.min_amount_in_for(zfo_k, o)
             except AmmError:
@@ -319,6 +378,25 @@ def _scan_middle(hops: Sequence[Hop], best: list[int], width: int, min_input: in
             if amounts[-1] - amounts[0] > best[-1] - best[0]:
                 best = amounts
     return best, evaluations
+
+
+def _exact_scan(hops: Sequence[Hop], min_input: int, max_input: int) -> tuple[list[int], int]:
+    """Best amounts over inputs ``min_input * 2**k`` (and ``max_input``), refined by golden
+    section between the neighbours of the best point. Exact quotes only."""
+    points = []
+    x = min_input
+    while x < max_input:
+        points.append(x)
+        x *= 2
+    points.append(max_input)
+    profits = [cycle_profit(hops, x) for x in points]
+    k = max(range(len(points)), key=profits.__getitem__)
+    lo = points[k - 1] if k > 0 else points[k]
+    hi = points[k + 1] if k + 1 < len(points) else points[k]
+    x = _golden_search(hops, lo, hi) if hi - lo > 2 else points[k]
+    if cycle_profit(hops, x) < profits[k]:
+        x = points[k]
+    return cycle_amounts(hops, x), len(points) + 2 * max(1, (hi - lo).bit_length())
 
 
 def _numeric_curvature(hops: Sequence[Hop], x: int, min_input: int, max_input: int) -> float:
@@ -369,32 +447,51 @@ def optimize_cycle(hops: Sequence[Hop], max_input: int, *, min_input: int = 1,
 
     amounts = cycle_amounts(hops, x0)
     evaluations += 1
-    if amounts[-1] <= 0:
-        return None
+    if amounts[-1] - amounts[0] <= 0:
+        # dust-sized optimum (a fee floor or an exhausted pool makes the first wei worthless) or a
+        # model miss: search the exact profit instead of trusting the float optimum
+        amounts, n = _exact_scan(hops, min_input, max_input)
+        evaluations += n
+        if amounts[-1] - amounts[0] <= 0:
+            return None
     best = _left_end(hops, amounts, min_input)
+    # staircase polish: always for 3+ hops; for 2 hops only when one unit of the intermediate is
+    # worth more than a millionth of the profit (a very coarse intermediate)
+    coarse = any(m > 0 and best[-1] / m > 1e-6 * max(1, best[-1] - best[0]) for m in best[1:-1])
     if polish_samples is None:
-        polish_samples = 0 if len(hops) == 2 else 32
-    if polish_samples and len(hops) > 2:
+        polish_samples = 32 if len(hops) > 2 or coarse else 0
+    if polish_samples:
         # the floor loss of a coarse intermediate is worth about x / m_k input units; the profit
         # curve drops by that much at distance sqrt(2*N/|f''|) from the optimum: search inside it
         noise = max(best[0] / m for m in best[1:-1] if m > 0) if min(best[1:-1]) > 0 else 0.0
-        if curvature > 0.0:
+        if curvature > 0.0 and x_f > 0.0:
             window = min(polish_window, sqrt(2.0 * noise / curvature) / x_f)
         else:
             window = polish_window
-        best, n = _polish(hops, best, x_f, polish_samples, window, min_input, max_input)
+        best, n = _polish(hops, best, max(x_f, float(best[0])), polish_samples, window, min_input, max_input)
         evaluations += n
         best, n = _scan_middle(hops, best, scan_width, min_input, max_input)
         evaluations += n
-    # from the left end of the plateau, step right while that gains (rare: slope > 1 there)
-    for _ in range(64):
-        if best[0] + 1 > max_input:
-            break
-        right = _right_neighbour(hops, best)
+    # from the left end of the plateau, step right while that gains (the slope can still exceed 1
+    # where the float model is a few wei off, e.g. at the exact point a pool runs dry): galloping
+    # steps 1, 2, 4, ... restarted at 1 after each miss, until a step of 1 gains nothing
+    step = 1
+    for _ in range(256):
+        x = best[0] + step
+        if x > max_input:
+            if step == 1:
+                break
+            step = 1
+            continue
+        right = _right_neighbour(hops, best) if step == 1 else cycle_amounts(hops, x)
         evaluations += 1
-        if right is None or right[-1] - right[0] <= best[-1] - best[0]:
+        if right is not None and right[-1] - right[0] > best[-1] - best[0]:
+            best = _left_end(hops, right, min_input)
+            step *= 2
+        elif step == 1:
             break
-        best = _left_end(hops, right, min_input)
+        else:
+            step = 1
     if best[-1] - best[0] <= 0:
         return None
     return CycleResult(best, evaluations, x_f)

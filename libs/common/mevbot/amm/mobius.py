@@ -5,9 +5,12 @@ range a Uniswap V3 swap is one too: with ``s`` = sqrt price, ``L`` = liquidity, 
 token0 in gives ``out = s^2*L*g*x / (L + s*g*x)`` and token1 in gives
 ``out = (L*g/s)*x / (s*L + g*x)``. Past a tick the map is the same shape shifted by the amounts
 already swapped, i.e. a general Möbius map ``(p*x + q) / (r*x + s)``; composing hops multiplies
-their 2x2 matrices. A segment is the tuple ``(x_lo, x_hi, p, q, r, s)`` in the hop's own input
-units, valid for ``x_lo <= x <= x_hi``. These floats only *locate* the optimum; every amount the
-sizing returns comes from the exact integer quotes.
+their 2x2 matrices. A segment is the tuple ``(x_lo, x_hi, p, q, r, s, y0, a, b, c)`` in the hop's
+own input units, valid for ``x_lo <= x <= x_hi``: the matrix form, and the same map in local
+coordinates, ``out = y0 + a*u / (b + c*u)`` with ``u = x - x_lo``. The matrix form is only used
+for a first guess (its entries cancel badly far from the origin); values, slopes and inverses use
+the local form. These floats only *locate* the optimum; every amount the sizing returns comes from
+the exact integer quotes.
 """
 
 from __future__ import annotations
@@ -45,30 +48,44 @@ class SegmentCurve:
         seg = self.segment(0)
         if seg is None:
             return 0.0
-        _, _, p, q, r, s = seg
-        return (p * s - q * r) / (s * s) if s else 0.0
+        b = seg[8]
+        return seg[7] / b if b else 0.0
 
-    def value(self, x: float) -> float:
-        """Model output at input ``x`` (for tests and diagnostics)."""
+    def find(self, x: float) -> tuple | None:
+        """The segment containing input ``x``."""
         k = 0
         while True:
             seg = self.segment(k)
-            if seg is None:
-                return 0.0
-            _, hi, p, q, r, s = seg
-            if x <= hi:
-                return (p * x + q) / (r * x + s)
+            if seg is None or x <= seg[1]:
+                return seg
             k += 1
 
+    def value(self, x: float) -> float:
+        """Model output at input ``x``."""
+        seg = self.find(x)
+        if seg is None:
+            return 0.0
+        u = x - seg[0]
+        return seg[6] + seg[7] * u / (seg[8] + seg[9] * u)
 
-def single_segment_curve(p: float, q: float, r: float, s: float) -> SegmentCurve:
-    return SegmentCurve([(0.0, inf, p, q, r, s)])
+    def slope(self, x: float) -> float:
+        """Model derivative d(out)/d(in) at input ``x``."""
+        seg = self.find(x)
+        if seg is None:
+            return 0.0
+        den = seg[8] + seg[9] * (x - seg[0])
+        return seg[7] * seg[8] / (den * den) if den else 0.0
 
 
-def _shifted(x0: float, y0: float, a: float, b: float, c: float) -> tuple[float, float, float, float]:
-    """Matrix of ``x -> y0 + a*(x-x0) / (b + c*(x-x0))``."""
-    d = b - c * x0
-    return (y0 * c + a, y0 * d - a * x0, c, d)
+def make_segment(x_lo: float, x_hi: float, y0: float, a: float, b: float, c: float) -> tuple:
+    """Segment of ``x -> y0 + a*(x-x_lo) / (b + c*(x-x_lo))`` on [x_lo, x_hi] (both forms)."""
+    d = b - c * x_lo
+    return (x_lo, x_hi, y0 * c + a, y0 * d - a * x_lo, c, d, y0, a, b, c)
+
+
+def single_segment_curve(a: float, b: float, c: float) -> SegmentCurve:
+    """One Möbius map ``a*x / (b + c*x)`` for every input (constant product)."""
+    return SegmentCurve([make_segment(0.0, inf, 0.0, a, b, c)])
 
 
 def _v3_segments(pool, zero_for_one: bool):
@@ -94,8 +111,7 @@ def _v3_segments(pool, zero_for_one: bool):
                 lf = float(liquidity)
                 dx = lf * (1.0 / b - 1.0 / s) / gamma
                 dy = lf * (s - b)
-                p, q, r, d = _shifted(x_acc, y_acc, s * s * lf * gamma, lf, s * gamma)
-                yield (x_acc, x_acc + dx, p, q, r, d)
+                yield make_segment(x_acc, x_acc + dx, y_acc, s * s * lf * gamma, lf, s * gamma)
                 x_acc += dx
                 y_acc += dy
             s = min(s, b)
@@ -118,8 +134,7 @@ def _v3_segments(pool, zero_for_one: bool):
                 lf = float(liquidity)
                 dx = lf * (b - s) / gamma
                 dy = lf * (1.0 / s - 1.0 / b)
-                p, q, r, d = _shifted(x_acc, y_acc, lf * gamma / s, s * lf, gamma)
-                yield (x_acc, x_acc + dx, p, q, r, d)
+                yield make_segment(x_acc, x_acc + dx, y_acc, lf * gamma / s, s * lf, gamma)
                 x_acc += dx
                 y_acc += dy
             s = max(s, b)
@@ -128,7 +143,7 @@ def _v3_segments(pool, zero_for_one: bool):
             liquidity += net[t]
             j += 1
     # past the last tick the pool is exhausted: the output stays constant
-    yield (x_acc, inf, 0.0, y_acc, 0.0, 1.0)
+    yield make_segment(x_acc, inf, y_acc, 0.0, 1.0, 0.0)
 
 
 class V3Curve(SegmentCurve):

@@ -158,7 +158,7 @@ class UniswapV2Pool(PoolState):
             r_in, r_out = (self.reserve0, self.reserve1) if zero_for_one else (self.reserve1, self.reserve0)
             gamma = (_PIPS - self._fee_for(zero_for_one)) / _PIPS
             # out = gamma*R_out*x / (R_in + gamma*x)
-            curve = single_segment_curve(gamma * r_out, 0.0, gamma, float(r_in))
+            curve = single_segment_curve(gamma * r_out, float(r_in), gamma)
             self._curve_cache[zero_for_one] = curve
         return curve
 

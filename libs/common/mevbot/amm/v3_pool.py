@@ -28,6 +28,7 @@ from mevbot.amm.sqrt_price_math import (
     getNextSqrtPriceFromOutput,
 )
 from mevbot.amm.tick_math import (
+    _SQRT_RATIO_CACHE,
     MAX_SQRT_RATIO,
     MAX_TICK,
     MIN_SQRT_RATIO,
@@ -162,6 +163,7 @@ class UniswapV3Pool(PoolState):
         steps = 0
         tick_stale = False
         last_remaining = remaining
+        ratio_get = _SQRT_RATIO_CACHE.get
 
         while remaining != 0 and sqrt_price != limit:
             steps += 1
@@ -178,7 +180,8 @@ class UniswapV3Pool(PoolState):
                 else:
                     tick_next = word_start
                     initialized = False
-                tick_next = max(tick_next, MIN_TICK)
+                if tick_next < MIN_TICK:  # noqa: PLR1730 (hot loop: no min/max calls)
+                    tick_next = MIN_TICK
             else:
                 nxt = compressed + 1
                 word_end = (((nxt >> 8) << 8) + 255) * spacing
@@ -189,12 +192,15 @@ class UniswapV3Pool(PoolState):
                 else:
                     tick_next = word_end
                     initialized = False
-                tick_next = min(tick_next, MAX_TICK)
-            price_next = sqrt_ratio_at_tick(tick_next)
+                if tick_next > MAX_TICK:  # noqa: PLR1730
+                    tick_next = MAX_TICK
+            price_next = ratio_get(tick_next)  # memoised getSqrtRatioAtTick, inline for speed
+            if price_next is None:
+                price_next = sqrt_ratio_at_tick(tick_next)
             if zero_for_one:
-                target = max(price_next, limit)
+                target = limit if price_next < limit else price_next  # noqa: FURB136
             else:
-                target = min(price_next, limit)
+                target = limit if price_next > limit else price_next  # noqa: FURB136
 
             # --- SwapMath.computeSwapStep, inlined (see swap_math.py for the reference port) ---
             if exact_in:
@@ -253,7 +259,8 @@ class UniswapV3Pool(PoolState):
                     amount_in = -(-(liquidity * (sqrt_next - sqrt_price)) // Q96)
                     if not reached:
                         amount_out = ((liquidity << 96) * (sqrt_next - sqrt_price) // sqrt_next) // sqrt_price
-                amount_out = min(amount_out, want)
+                if amount_out > want:  # noqa: PLR1730
+                    amount_out = want
                 fee_amount = -(-(amount_in * fee) // fee_complement)
                 remaining += amount_out
                 calculated += amount_in + fee_amount
@@ -325,7 +332,10 @@ class UniswapV3Pool(PoolState):
             self._steps_version = self.state_version
             return None
         cache = self._step_caches[zero_for_one]
-        if cache is None or cache.fee != self._direction_fee(zero_for_one):
+        # defensive: besides the version, the cache must start from the current price/liquidity
+        # and fee (a stale cache would misprice every quote)
+        if (cache is None or cache.fee != self._direction_fee(zero_for_one)
+                or cache.start_price != self.sqrt_price_x96 or cache.start_liquidity != self.liquidity):
             cache = StepCache(self, zero_for_one, self._direction_fee(zero_for_one))
             self._step_caches[zero_for_one] = cache
         return cache

@@ -24,7 +24,14 @@ from bisect import bisect_left, bisect_right
 
 from mevbot.amm.liquidity_math import addDelta
 from mevbot.amm.sqrt_price_math import getNextSqrtPriceFromInput, getNextSqrtPriceFromOutput
-from mevbot.amm.tick_math import MAX_SQRT_RATIO, MAX_TICK, MIN_SQRT_RATIO, MIN_TICK, sqrt_ratio_at_tick
+from mevbot.amm.tick_math import (
+    _SQRT_RATIO_CACHE,
+    MAX_SQRT_RATIO,
+    MAX_TICK,
+    MIN_SQRT_RATIO,
+    MIN_TICK,
+    sqrt_ratio_at_tick,
+)
 
 Q96 = 1 << 96
 _PIPS = 1_000_000
@@ -40,6 +47,8 @@ class StepCache:
         "cum_out",
         "done",
         "fee",
+        "start_liquidity",
+        "start_price",
         "starts",
         "targets",
         "zero_for_one",
@@ -54,9 +63,9 @@ class StepCache:
         self.starts: list[tuple[int, int]] = []  # (price, liquidity) at the start of step k
         self.targets: list[int] = []  # target price of step k
         self.done = False  # the last step reaches the price limit: nothing after it
-        self._price = pool.sqrt_price_x96
+        self._price = self.start_price = pool.sqrt_price_x96
         self._tick = pool.tick
-        self._liquidity = pool.liquidity
+        self._liquidity = self.start_liquidity = pool.liquidity
 
     def _extend(self, until_in: int = -1, until_out: int = -1, max_steps: int = 64) -> None:
         """Generate complete steps until C[-1] > until_in and O[-1] > until_out (or the limit)."""
@@ -72,6 +81,7 @@ class StepCache:
         price, tick, liquidity = self._price, self._tick, self._liquidity
         cum_in, cum_out, starts, targets = self.cum_in, self.cum_out, self.starts, self.targets
         made = 0
+        ratio_get = _SQRT_RATIO_CACHE.get  # memoised getSqrtRatioAtTick, inline for speed
         while not self.done and (cum_in[-1] <= until_in or cum_out[-1] <= until_out) and made < max_steps:
             made += 1
             compressed = tick // spacing
@@ -82,9 +92,12 @@ class StepCache:
                     tick_next, initialized = sorted_ticks[i - 1], True
                 else:
                     tick_next, initialized = word_start, False
-                tick_next = max(tick_next, MIN_TICK)
-                price_next = sqrt_ratio_at_tick(tick_next)
-                target = max(price_next, limit)
+                if tick_next < MIN_TICK:  # noqa: PLR1730 (hot loop: no min/max calls)
+                    tick_next = MIN_TICK
+                price_next = ratio_get(tick_next)
+                if price_next is None:
+                    price_next = sqrt_ratio_at_tick(tick_next)
+                target = limit if price_next < limit else price_next  # noqa: FURB136
                 # getAmount0Delta(.., roundUp=True): divRoundingUp(mulDivRoundingUp(L << 96, diff, price), target)
                 amount_in = -(-((liquidity << 96) * (price - target)) // price)
                 amount_in = -(-amount_in // target)
@@ -97,9 +110,12 @@ class StepCache:
                     tick_next, initialized = sorted_ticks[i], True
                 else:
                     tick_next, initialized = word_end, False
-                tick_next = min(tick_next, MAX_TICK)
-                price_next = sqrt_ratio_at_tick(tick_next)
-                target = min(price_next, limit)
+                if tick_next > MAX_TICK:  # noqa: PLR1730
+                    tick_next = MAX_TICK
+                price_next = ratio_get(tick_next)
+                if price_next is None:
+                    price_next = sqrt_ratio_at_tick(tick_next)
+                target = limit if price_next > limit else price_next  # noqa: FURB136
                 amount_in = -(-(liquidity * (target - price)) // Q96)
                 amount_out = ((liquidity << 96) * (target - price) // target) // price
             fee_amount = -(-(amount_in * fee) // complement)

@@ -105,18 +105,27 @@ def decode_arb_call(data: bytes) -> ArbCall:
         raise ValidationError(f"not an arb plan ({len(data)} bytes)")
     flags = data[1]
     n = (flags >> 4) & 7
+    # refuse exactly what the contract refuses (MalformedPlan), with ValidationError only
+    if not MIN_HOPS <= n <= MAX_HOPS:
+        raise ValidationError(f"hop count {n} not in [{MIN_HOPS}, {MAX_HOPS}]")
+    if flags & 3 not in iter(LenderKind):
+        raise ValidationError(f"unknown lender kind {flags & 3}")
     hops = []
     off = HEADER_LEN
-    for _ in range(n):
+    for i in range(n):
         if len(data) < off + HOP_LEN:
             raise ValidationError("truncated hop")
         pool = "0x" + data[off : off + 20].hex()
         hf = data[off + 20]
         amount = int.from_bytes(data[off + 21 : off + 37], "big")
+        if (hf >> 1) & 7 not in iter(HopKind):
+            raise ValidationError(f"hop {i}: unknown kind {(hf >> 1) & 7}")
         kind = HopKind((hf >> 1) & 7)
         off += HOP_LEN
         fee = 0
         if kind == HopKind.V2_FEE:
+            if len(data) < off + HOP_FEE_LEN:
+                raise ValidationError("truncated hop fee")
             fee = int.from_bytes(data[off : off + 3], "big")
             off += HOP_FEE_LEN
         hops.append(ArbHop(pool, kind, bool(hf & 1), amount, fee))
@@ -145,11 +154,12 @@ _LENDERS = {
 
 def hop_from_plan(hop: PlanHop, *, v2_exact: bool = True) -> ArbHop:
     """V2-style hops: exact amount out (default) or on-chain amount with the fee and a minimum
-    (``v2_exact=False``, tolerant to small state changes). Stable Camelot pairs are always exact
-    (the contract only knows the constant-product formula)."""
+    (``v2_exact=False``, tolerant to small state changes). Camelot pairs are always exact: the
+    contract only knows the constant-product formula, and a ``PlanHop`` does not say whether a
+    Camelot pair is stable (review finding R3)."""
     if hop.kind in (PoolKind.UNISWAP_V3, PoolKind.ALGEBRA):
         return ArbHop(hop.pool, HopKind.V3, hop.zero_for_one, hop.min_amount_out)
-    if v2_exact:
+    if v2_exact or hop.kind is PoolKind.CAMELOT_V2:
         return ArbHop(hop.pool, HopKind.V2_EXACT_OUT, hop.zero_for_one, hop.amount_out)
     return ArbHop(hop.pool, HopKind.V2_FEE, hop.zero_for_one, hop.min_amount_out, hop.fee_pips)
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
+import sys
 from pathlib import Path
 
 from mevbot.chain.deploy import DEV_PRIVATE_KEYS
 from mevbot.chainconfig import ChainConfig, parse_chain_config, to_json
 from mevbot.devnet.chain import BOT_ACCOUNT_INDEX, DevnetChain
-from mevbot.keystore import write_keystore
+from mevbot.errors import KeystoreError
 
 # The devnet key is anvil's public dev key #1 (never real funds): a cheap scrypt cost is fine here.
 DEVNET_SCRYPT_N = 2**14
@@ -52,6 +54,20 @@ def devnet_chain_config(chain: DevnetChain) -> ChainConfig:
     return parse_chain_config(raw, source="devnet")
 
 
+def import_key(key_dir: Path, password: str, private_key: str) -> str:
+    """``mevbot keys import`` (the operator's command, key on stdin, never on the command line)."""
+    env = {**os.environ, "MEV_BOT_ENCRYPTION_KEY": password, "MEV_BOT_KEYSTORE_DIR": str(key_dir)}
+    env.pop("PROVIDER_CONFIG_PATH", None)
+    done = subprocess.run([sys.executable, "-m", "mevbot.cli", "keys", "import", "--scrypt-n", str(DEVNET_SCRYPT_N)],
+                          input=private_key + "\n", capture_output=True, text=True, env=env, check=False, timeout=60)
+    if done.returncode != 0:
+        raise KeystoreError(f"mevbot keys import failed ({done.returncode}): {done.stderr.strip()[-500:]}")
+    address = done.stdout.split()[0].lower()
+    if not address.startswith("0x") or len(address) != 42:
+        raise KeystoreError(f"mevbot keys import printed no address: {done.stdout[:200]!r}")
+    return address
+
+
 def write_devnet_files(work_dir: Path, chain: DevnetChain, *, execution_enabled: bool, nats_url: str,
                        redis_url: str, namespace: str, min_profit_threshold_wei: int) -> dict[str, str]:
     """Write chain config, deployment record, keystore and ``devnet.env``; return the env."""
@@ -64,7 +80,7 @@ def write_devnet_files(work_dir: Path, chain: DevnetChain, *, execution_enabled:
     if key_dir.exists():
         for old in key_dir.glob("*.json"):
             old.unlink()
-    entry = write_keystore(key_dir, password, DEV_PRIVATE_KEYS[BOT_ACCOUNT_INDEX], scrypt_n=DEVNET_SCRYPT_N)
+    address = import_key(key_dir, password, DEV_PRIVATE_KEYS[BOT_ACCOUNT_INDEX])
     dep = chain.deployment
     env = {
         "ARBITRUM_RPC_ENDPOINT": chain.http_url,
@@ -75,9 +91,8 @@ def write_devnet_files(work_dir: Path, chain: DevnetChain, *, execution_enabled:
         "MEV_NAMESPACE": namespace,
         "EXECUTION_ENABLED": "true" if execution_enabled else "false",
         "EXECUTOR_CONTRACT_ADDRESS": (dep.executor or "").lower(),
-        "EXECUTOR_SENDER_ADDRESS": entry.address,
+        "EXECUTOR_SENDER_ADDRESS": address,
         "MEV_BOT_KEYSTORE_DIR": str(key_dir),
-        "MEV_BOT_KEYSTORE_PATH": str(entry.path),
         "MEV_BOT_ENCRYPTION_KEY": password,
         "MIN_PROFIT_THRESHOLD": str(min_profit_threshold_wei),
         "LOG_FORMAT": "json",

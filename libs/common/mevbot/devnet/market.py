@@ -104,7 +104,7 @@ class MarketSimulator:
                 break
             try:
                 self.round(stop, deadline_monotonic)
-            except Exception as exc:  # noqa: BLE001 - the market keeps going; the report lists errors
+            except Exception as exc:
                 self.stats.errors.append(f"{type(exc).__name__}: {exc}")
                 if len(self.stats.errors) > 20:
                     raise

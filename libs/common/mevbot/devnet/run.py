@@ -32,7 +32,13 @@ from mevbot.devnet.oracle import MarketBook
 from mevbot.devnet.report import build_report, print_summary, write_report
 from mevbot.devnet.scrape import scrape
 from mevbot.devnet.spec import devnet_market
-from mevbot.devnet.stack import Servers, cleanup_streams, delete_namespace_streams, start_servers, start_services
+from mevbot.devnet.stack import (
+    Servers,
+    cleanup_streams,
+    delete_namespace_streams,
+    start_servers,
+    start_services,
+)
 from mevbot.devnet.tap import BusTap
 from mevbot.devnet.view import render
 from mevbot.supervisor import Supervisor
@@ -200,4 +206,4 @@ def _scrape_all(supervisor: Supervisor) -> dict[str, dict[str, float]]:
     return {child.label: scrape(child.base_url) for child in supervisor.children}
 
 
-__all__ = ["DevnetOptions", "run_devnet", "cleanup_streams"]
+__all__ = ["DevnetOptions", "cleanup_streams", "run_devnet"]

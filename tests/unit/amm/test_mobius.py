@@ -1,0 +1,45 @@
+"""The float Möbius models track the exact quotes, and the closed form is the V2 optimum."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+from mevbot.amm.cycle import float_optimum
+from mevbot.amm.v2 import UniswapV2Pool
+from mevbot.amm.v3_pool import UniswapV3Pool
+
+from tests.unit.amm.peer_cases import build_pools
+
+REAL = [p for p in build_pools().values() if isinstance(p, UniswapV3Pool)]
+
+
+@pytest.mark.parametrize("pool", REAL, ids=lambda p: p.address[:10])
+def test_v3_model_tracks_exact_quotes(pool):
+    rng = random.Random(pool.address)
+    for zero_for_one in (True, False):
+        curve = pool.float_segments(zero_for_one)
+        assert curve.slope_at_zero() == pytest.approx(pool.spot_rate(zero_for_one))
+        for _ in range(20):
+            amount = int(10 ** rng.uniform(4, 20))
+            exact = pool.quote_exact_in(zero_for_one, amount)
+            model = curve.value(float(amount))
+            # exact = model minus the roundings of each step: the step's input and fee are rounded up
+            # (up to 2 input units, worth ~2*spot output) and its output down (< 1 output unit)
+            steps = pool.simulate_exact_in(zero_for_one, amount).steps
+            per_step = 2.0 * curve.slope_at_zero() + 1.0
+            assert model >= exact - 1e-9 * model
+            assert model - exact <= 1e-9 * model + steps * per_step + 2
+
+
+def test_v2_closed_form_optimum():
+    a = UniswapV2Pool("0x" + "01" * 20, "0x" + "0a" * 20, "0x" + "0b" * 20, 1000 * 10**18, 2_500_000 * 10**6)
+    b = UniswapV2Pool("0x" + "02" * 20, "0x" + "0a" * 20, "0x" + "0b" * 20, 1000 * 10**18, 2_400_000 * 10**6)
+    g = 0.997
+    # A -> B in a, B -> A in b: out = a1*x/(b1 + c1*x) composed
+    a1, b1, c1 = g * 2_500_000e6, 1000e18, g
+    a2, b2, c2 = g * 1000e18, 2_400_000e6, g
+    big_a, big_b, big_c = a1 * a2, b1 * b2, b2 * c1 + c2 * a1
+    expected = (math.sqrt(big_a * big_b) - big_b) / big_c
+    assert float_optimum([(a, True), (b, False)]) == pytest.approx(expected, rel=1e-9)
