@@ -6,6 +6,11 @@
 Targets: ingest publishes 50,000 events/s; a detector consumes 20,000 events/s. Messages are
 real ``V3Swap`` events (big ints included) on ``mev.events.v3_swap``. Uses its own namespace and
 deletes its streams afterwards. Figures on a shared 2-core machine are noisy: run it alone.
+
+Measured 2026-11-24 on the 2-core dev VM, nats-server on the same cores, uvloop, load ~2 from
+other work (noisy): publish_async 41,000 events/s acked by JetStream (each with Nats-Msg-Id),
+acked publish one at a time 4,800-5,600/s, durable pull consumption (decode + ack) 46,000-50,000/s.
+Under load ~9 the same run gave 20,000 / 4,200 / 25,000.
 """
 
 from __future__ import annotations

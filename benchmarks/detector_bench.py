@@ -42,11 +42,12 @@ import nats
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mevbot import messages as m  # noqa: E402
-from mevbot import subjects as subj  # noqa: E402
-from mevbot.amm.loaders import load_initial_pool_states  # noqa: E402
-from mevbot.nats_bus import NatsBus  # noqa: E402
-from services.detector.synthetic import CHAIN_ID, Arbitrageur, SyntheticMarket, block_hash_of  # noqa: E402
+from mevbot import messages as m
+from mevbot import subjects as subj
+from mevbot.amm.loaders import load_initial_pool_states
+from mevbot.nats_bus import NatsBus
+
+from services.detector.synthetic import CHAIN_ID, Arbitrageur, SyntheticMarket, block_hash_of
 
 DATA = Path("/work/shared/data/arbitrum")
 NATS_URL = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
@@ -109,7 +110,7 @@ class Detector:
 
     async def metric(self, client: httpx.AsyncClient, name: str) -> float:
         text = (await client.get(f"http://127.0.0.1:{self.port}/metrics")).text
-        match = re.search(rf"^{name} ([0-9.e+]+)$", text, re.M)
+        match = re.search(rf"^{name} ([0-9.e+]+)$", text, re.MULTILINE)
         return float(match.group(1)) if match else 0.0
 
     def rss_mb(self) -> float:
@@ -156,7 +157,7 @@ async def run_market(name: str, market: SyntheticMarket, n_events: int, rate: in
         await detector.wait_ready()
         client = httpx.AsyncClient(timeout=120)
         text = (await client.get(f"http://127.0.0.1:{detector.port}/metrics")).text
-        result["cycles"] = int(float(re.search(r"^mev_detector_cycles ([0-9.e+]+)$", text, re.M).group(1)))
+        result["cycles"] = int(float(re.search(r"^mev_detector_cycles ([0-9.e+]+)$", text, re.MULTILINE).group(1)))
 
         # 1. throughput: pre-encoded blocks, published back to back
         arbitrageur = Arbitrageur(market, max_trades=32)
@@ -173,7 +174,7 @@ async def run_market(name: str, market: SyntheticMarket, n_events: int, rate: in
         t0 = time.perf_counter()
         for i, (subject, data) in enumerate(payloads):
             await nc.publish(subject, data)
-            if i % 2000 == 0:
+            if i % 500 == 0:
                 await nc.flush()
         await nc.flush()
         while await detector.metric(client, "mev_detector_events_total") < base + count:
@@ -191,7 +192,7 @@ async def run_market(name: str, market: SyntheticMarket, n_events: int, rate: in
         latencies: list[float] = []
         internal: list[float] = []
 
-        async def on_candidate(msg) -> None:  # noqa: ANN001
+        async def on_candidate(msg) -> None:
             now = time.time_ns()
             c = m.decode(msg.data, m.Candidate)
             if c.event_received_ns:

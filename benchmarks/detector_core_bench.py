@@ -21,12 +21,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.detector_bench import arbitrum_snapshots, subject_of  # noqa: E402
-from mevbot import messages as m  # noqa: E402
-from mevbot.bus import Decoders  # noqa: E402
-from services.detector.core import DetectorCore  # noqa: E402
-from services.detector.evaluate import EvaluationStats, evaluate_cycle, marginal_rate_product  # noqa: E402
-from services.detector.synthetic import BASE_TOKENS, WETH, Arbitrageur, SyntheticMarket  # noqa: E402
+from mevbot import messages as m
+from mevbot.bus import Decoders
+
+from benchmarks.detector_bench import arbitrum_snapshots, subject_of
+from services.detector.core import DetectorCore
+from services.detector.evaluate import EvaluationStats, evaluate_cycle, marginal_rate_product
+from services.detector.synthetic import BASE_TOKENS, WETH, Arbitrageur, SyntheticMarket
 
 
 def rss_mb() -> float:
@@ -92,9 +93,12 @@ def bench(name: str, market: SyntheticMarket, n_blocks: int, block_events: int, 
 
 
 def main() -> None:
-    print(json.dumps(bench("arbitrum", SyntheticMarket.from_snapshots(arbitrum_snapshots(), seed=7), 40, 250,
-                           (1e-6, 5e-4))), flush=True)
-    print(json.dumps(bench("synthetic", SyntheticMarket(n_tokens=200, n_pools=2000, v3_share=0.3, seed=1), 40, 250,
+    markets = sys.argv[1:] or ["arbitrum", "synthetic"]
+    if "arbitrum" in markets:
+        print(json.dumps(bench("arbitrum", SyntheticMarket.from_snapshots(arbitrum_snapshots(), seed=7), 40, 250,
+                               (1e-6, 5e-4))), flush=True)
+    if "synthetic" in markets:
+        print(json.dumps(bench("synthetic", SyntheticMarket(n_tokens=200, n_pools=2000, v3_share=0.3, seed=1), 40, 250,
                            (1e-5, 3e-3))), flush=True)
 
 

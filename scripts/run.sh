@@ -10,7 +10,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 source scripts/setup.sh
 
-if .venv/bin/mevbot --help 2>/dev/null | grep -qE '^\W*devnet\b|\bdevnet\s'; then
+# (captured first: `grep -q` closing the pipe early would fail the pipeline under pipefail)
+commands="$(.venv/bin/mevbot --help 2>/dev/null || true)"
+if grep -qE '(^|[^a-z-])devnet[[:space:]]' <<<"$commands"; then
   exec .venv/bin/mevbot devnet "$@"
 fi
 exec .venv/bin/mevbot up "$@"

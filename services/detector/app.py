@@ -25,6 +25,7 @@ from mevbot import subjects as subj
 from mevbot.bus import Mode
 from mevbot.config import Env
 from mevbot.runtime import Service, ServiceContext
+
 from services.detector import stats
 from services.detector.core import DetectorCore
 from services.detector.follower import ChainFollower
@@ -86,7 +87,7 @@ class DetectorService(Service):
             await self.follower.stop()
         try:
             await self._send_heartbeat(stopping=True)
-        except Exception:  # noqa: BLE001 - best effort: peers expire us anyway
+        except Exception:  # noqa: BLE001, S110 - best effort: peers expire us anyway
             pass
 
     # --- chain messages -------------------------------------------------------------------------
@@ -167,7 +168,11 @@ class DetectorService(Service):
         try:
             start = time.perf_counter()
             publish = self.ctx.bus.publish_async
-            for candidate in self.core.flush_iter():  # best first, each published as soon as sized
+            # best first, each published as soon as sized; a pause every 10 ms keeps heartbeats going
+            for candidate in self.core.flush_iter(pause_every_s=0.01):
+                if candidate is None:
+                    await asyncio.sleep(0)
+                    continue
                 await publish(subj.CANDIDATES, candidate)
                 metrics.OPPORTUNITIES_DETECTED.inc()
                 metrics.observe_since_ns("detect", candidate.event_received_ns)
@@ -179,11 +184,14 @@ class DetectorService(Service):
             if self.core.last_error:
                 self.ctx.log.error("cycle evaluation failed", error=self.core.last_error[:500])
                 self.core.last_error = ""
-        except Exception as exc:  # noqa: BLE001 - log, count, go on: the next flush retries
+        except Exception as exc:
             stats.EVALUATIONS.labels("flush_failed").inc()
-            self.ctx.log.error("flush failed", error=str(exc)[:500], exc_info=True)
+            self.ctx.log.exception("flush failed", error=str(exc)[:500])
         finally:
             self._flushing = False
+        if self.core.dirty and not self._open_block:
+            # events applied while this flush paused found it busy: evaluate them now
+            asyncio.get_running_loop().call_soon(self._idle_flush)
 
     def _report_stale(self) -> None:
         requests = self.core.store.take_resync_requests()

@@ -20,16 +20,17 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 
 from mevbot import messages as m
-from mevbot.market import MarketStore, NativePricer
-from services.detector.cycles import Cycle, CycleIndex
 from mevbot.errors import AmmError
+from mevbot.market import MarketStore, NativePricer
+
+from services.detector.cycles import Cycle, CycleIndex
 from services.detector.evaluate import (
     DEFAULT_MAX_INPUT,
     SCREEN_TOLERANCE,
     EvaluationStats,
     Opportunity,
     evaluate_cycle,
-    marginal_rate_product,
+    marginal_rate_bound,
 )
 from services.detector.sharding import ShardFilter
 
@@ -111,10 +112,13 @@ class DetectorCore:
 
     def flush(self) -> list[m.Candidate]:
         """Evaluate every dirty cycle this replica owns, once; return the new candidates."""
-        return list(self.flush_iter())
+        return [c for c in self.flush_iter() if c is not None]
 
-    def flush_iter(self) -> Iterator[m.Candidate]:
+    def flush_iter(self, pause_every_s: float | None = None) -> Iterator[m.Candidate | None]:
         """Like :meth:`flush`, yielding each candidate as soon as it is sized.
+
+        With ``pause_every_s``, also yields ``None`` whenever that long passed without a yield, so
+        an event loop can run its other tasks (heartbeats) during a long evaluation.
 
         All dirty owned cycles are screened first (marginal-rate product, microseconds each); the
         survivors are sized exactly in descending order of that product, so the largest
@@ -128,25 +132,55 @@ class DetectorCore:
         cycles = self.index.cycles
         ranked: list[tuple[float, str, int, list, list]] = []
         stats = self.stats
+        entries = self.store.entries
+        # one rate per (pool, direction) per flush: a hub pool sits in thousands of cycles
+        rates: dict[str, float] = {}
+        threshold = 1.0 - SCREEN_TOLERANCE
+        evaluated = screened_out = 0
+        owned = self.shard._owned
         for cycle_id, stamp_ns in dirty.items():
-            if not owns(cycle_id):
+            own = owned.get(cycle_id)
+            if own is None:
+                own = owns(cycle_id)
+            if not own:
                 continue
             cycle = cycles[cycle_id]
+            product = 1.0
+            for key in cycle.hop_keys:
+                rate = rates.get(key)
+                if rate is None:
+                    entry = entries.get(key[:-2])
+                    if entry is None or not entry.ready:
+                        rate = -1.0  # never act on an incomplete or stale pool
+                    else:
+                        try:
+                            rate = marginal_rate_bound(entry.state, key[-1] == "1")
+                        except (AmmError, ZeroDivisionError, OverflowError):
+                            rate = -1.0
+                            stats.errors += 1
+                    rates[key] = rate
+                if rate < 0.0:
+                    product = -1.0
+                    break
+                product *= rate
+            if product < 0.0:
+                continue
+            evaluated += 1
+            if product <= threshold:
+                screened_out += 1
+                continue
             pools_kinds = self._ready_pools(cycle)
-            if pools_kinds is None:
-                continue  # never act on an incomplete or stale pool
-            stats.evaluated += 1
-            try:
-                product = marginal_rate_product(pools_kinds[0], cycle)
-            except AmmError:
-                stats.errors += 1
-                continue
-            if product <= 1.0 - SCREEN_TOLERANCE:
-                stats.screened_out += 1
-                continue
-            ranked.append((product, cycle_id, stamp_ns, pools_kinds[0], pools_kinds[1]))
+            if pools_kinds is not None:
+                ranked.append((product, cycle_id, stamp_ns, pools_kinds[0], pools_kinds[1]))
+        stats.evaluated += evaluated
+        stats.screened_out += screened_out
         ranked.sort(key=lambda r: r[0], reverse=True)
+        clock = time.perf_counter
+        last_yield = clock()
         for _, cycle_id, stamp_ns, pools, kinds in ranked:
+            if pause_every_s is not None and clock() - last_yield > pause_every_s:
+                last_yield = clock()
+                yield None
             try:
                 candidate = self._size(cycles[cycle_id], pools, kinds, stamp_ns)
             except Exception as exc:  # noqa: BLE001 - one bad cycle must not stop the others
@@ -154,6 +188,7 @@ class DetectorCore:
                 self.last_error = f"cycle {cycle_id}: {type(exc).__name__}: {exc}"
                 continue
             if candidate is not None:
+                last_yield = clock()
                 yield candidate
 
     def _ready_pools(self, cycle: Cycle) -> tuple[list, list] | None:

@@ -16,7 +16,7 @@ maps to the ids of the cycles through it, so an event re-evaluates only those.
 from __future__ import annotations
 
 import hashlib
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from mevbot.market.graph import TokenGraph
 
@@ -27,7 +27,7 @@ MAX_SUPPORTED_HOPS = 4
 class Cycle:
     """One directed cycle: ``pools[i]`` swaps ``tokens[i]`` into ``tokens[i + 1]``."""
 
-    __slots__ = ("cycle_id", "start_token", "pools", "tokens", "zero_for_one")
+    __slots__ = ("cycle_id", "hop_keys", "pools", "start_token", "tokens", "zero_for_one")
 
     def __init__(self, start_token: str, pools: tuple[str, ...], tokens: tuple[str, ...],
                  zero_for_one: tuple[bool, ...]) -> None:
@@ -36,6 +36,8 @@ class Cycle:
         self.tokens = tokens
         self.zero_for_one = zero_for_one
         self.cycle_id = cycle_id_of(start_token, pools)
+        # "<pool>:<0|1>" per hop: a str caches its hash, so per-flush rate look-ups stay cheap
+        self.hop_keys = tuple(f"{pool}:{int(z)}" for pool, z in zip(pools, zero_for_one))
 
     @property
     def hops(self) -> int:

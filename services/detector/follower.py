@@ -16,13 +16,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from nats.js import api
-
 from mevbot import metrics
 from mevbot import subjects as subj
 from mevbot.bus import Decoders, chain_id_of, dead_letter
 from mevbot.errors import MevbotError
 from mevbot.logging import get_logger
+from nats.js import api
 
 log = get_logger("detector.follower")
 
@@ -68,7 +67,7 @@ class ChainFollower:
         if self._sub is not None:
             try:
                 await self._sub.unsubscribe()
-            except Exception:  # noqa: BLE001 - the connection may already be gone
+            except Exception:  # noqa: BLE001, S110 - the connection may already be gone
                 pass
             self._sub = None
 
@@ -84,7 +83,7 @@ class ChainFollower:
             message = self._decoders.decode(subject, msg.data)
             flush_point = self.handler(message, seq > self.replay_until_seq)
             self.handled += 1
-        except Exception as exc:  # noqa: BLE001 - log, count, dead-letter, go on
+        except Exception as exc:
             self.failed += 1
             reason = exc.code if isinstance(exc, MevbotError) else type(exc).__name__
             metrics.DEAD_LETTERS.labels(self.service, reason).inc()

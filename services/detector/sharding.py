@@ -13,7 +13,7 @@ is younger than ``ttl_ns``. A replica always counts itself as live.
 from __future__ import annotations
 
 import hashlib
-from typing import Iterable
+from collections.abc import Iterable
 
 
 def weight(replica_id: str, key: str) -> int:

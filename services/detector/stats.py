@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
-
 from mevbot.metrics import LATENCY_BUCKETS_S
+from prometheus_client import Counter, Gauge, Histogram
 
 EVENTS = Counter("mev_detector_events", "Pool events applied or buffered by the detector")
 SEQUENCE_GAPS = Counter("mev_detector_sequence_gaps", "Blocks that ended with fewer events than ingest published")

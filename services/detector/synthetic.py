@@ -94,7 +94,7 @@ class SyntheticMarket:
         rng = self.rng
         fee, spacing = rng.choice([(500, 10), (3000, 60), (10000, 200)])
         ratio = self.price[token0] / self.price[token1] * (1 + rng.uniform(-0.001, 0.001))  # token1 per token0
-        tick = int(math.floor(math.log(ratio) / math.log(1.0001)))
+        tick = math.floor(math.log(ratio) / math.log(1.0001))
         tick = max(MIN_TICK + 10 * spacing, min(MAX_TICK - 10 * spacing, tick))
         sqrt_price = sqrt_ratio_at_tick(tick)
         depth_wei = 10 ** rng.uniform(19, 22)
@@ -197,7 +197,8 @@ class SyntheticMarket:
 
     def snapshot_of(self, address: str) -> m.PoolSnapshot:
         info, pool = self.pools[address], self.shadow[address]
-        common = dict(chain_id=CHAIN_ID, pool=info, block_number=self.block, block_hash=block_hash_of(self.block))
+        common = {"chain_id": CHAIN_ID, "pool": info, "block_number": self.block,
+                  "block_hash": block_hash_of(self.block)}
         if isinstance(pool, UniswapV2Pool):
             return m.PoolSnapshot(reserve0=pool.reserve0, reserve1=pool.reserve1, **common)
         return m.PoolSnapshot(sqrt_price_x96=pool.sqrt_price_x96, tick=pool.tick, liquidity=pool.liquidity,

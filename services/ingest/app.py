@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from mevbot.cache import Cache
 from mevbot.config import Env
+from mevbot.errors import ConfigError
 from mevbot.rpc import HttpRpc
 from mevbot.runtime import Service, ServiceContext
 
@@ -26,13 +27,16 @@ class IngestService(Service):
 
     def __init__(self, env: Env | None = None) -> None:
         self.env = env
+        self.cfg = IngestSettings.from_env(env)  # a bad INGEST_* key stops start-up here (exit code 2)
         self.engine: Engine | None = None
         self.rpc: HttpRpc | None = None
         self.state_cache: Cache | None = None
 
     async def start(self, ctx: ServiceContext) -> None:
-        cfg = IngestSettings.from_env(self.env)
+        cfg = self.cfg
         providers = ctx.settings.providers
+        if not providers.websocket:
+            raise ConfigError("ARBITRUM_WS_ENDPOINT", "is required by ingest (or a ws/wss provider in PROVIDER_CONFIG_PATH)")
         self.rpc = HttpRpc.from_config(providers)
         # the checkpoint changes every block: its own cache instance, never in the LRU
         self.state_cache = Cache(ctx.settings.redis_url, name="ingest", namespace=ctx.settings.namespace)

@@ -12,7 +12,7 @@ Pure: no I/O. ``decode_log`` is the hot path of the service (see benchmarks/inge
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from mevbot import messages as m
 from mevbot.errors import DecodeError
@@ -206,17 +206,15 @@ def _check_position(lower: int, upper: int, amount: int, name: str, *, allow_zer
 # --- pool creation ---------------------------------------------------------------------------------
 
 
-class PoolCreated(tuple):
-    """``(factory, pool, token0, token1, fee_pips, tick_spacing)`` from a factory's creation log."""
+class PoolCreated(NamedTuple):
+    """A pool-creation log of a factory: who created what, for which tokens (and fee)."""
 
-    __slots__ = ()
-
-    factory = property(lambda self: self[0])
-    pool = property(lambda self: self[1])
-    token0 = property(lambda self: self[2])
-    token1 = property(lambda self: self[3])
-    fee_pips = property(lambda self: self[4])
-    tick_spacing = property(lambda self: self[5])
+    factory: str
+    pool: str
+    token0: str
+    token1: str
+    fee_pips: int
+    tick_spacing: int
 
 
 def decode_pool_created(log: dict[str, Any]) -> PoolCreated:
@@ -231,8 +229,8 @@ def decode_pool_created(log: dict[str, Any]) -> PoolCreated:
     if topic0 == t.V2_PAIR_CREATED:
         _topic_count(topics, 3, "PairCreated")
         body = _words(data, 2, "PairCreated")
-        return PoolCreated((factory, _address_word(body, 0, "PairCreated pair"), _address(topics[1], "PairCreated"),
-                            _address(topics[2], "PairCreated"), 0, 0))
+        return PoolCreated(factory, _address_word(body, 0, "PairCreated pair"), _address(topics[1], "PairCreated"),
+                            _address(topics[2], "PairCreated"), 0, 0)
     if topic0 == t.V3_POOL_CREATED:
         _topic_count(topics, 4, "PoolCreated")
         body = _words(data, 2, "PoolCreated")
@@ -242,13 +240,13 @@ def decode_pool_created(log: dict[str, Any]) -> PoolCreated:
         spacing = _signed(_word(body, 0, "PoolCreated"))
         if not 0 < spacing < 1 << 23:
             raise DecodeError(f"PoolCreated: tick spacing {spacing} out of range")
-        return PoolCreated((factory, _address_word(body, 1, "PoolCreated pool"), _address(topics[1], "PoolCreated"),
-                            _address(topics[2], "PoolCreated"), fee, spacing))
+        return PoolCreated(factory, _address_word(body, 1, "PoolCreated pool"), _address(topics[1], "PoolCreated"),
+                            _address(topics[2], "PoolCreated"), fee, spacing)
     if topic0 == t.ALGEBRA_POOL_CREATED:
         _topic_count(topics, 3, "Pool")
         body = _words(data, 1, "Pool")
-        return PoolCreated((factory, _address_word(body, 0, "Pool pool"), _address(topics[1], "Pool"),
-                            _address(topics[2], "Pool"), 0, 0))
+        return PoolCreated(factory, _address_word(body, 0, "Pool pool"), _address(topics[1], "Pool"),
+                            _address(topics[2], "Pool"), 0, 0)
     raise DecodeError(f"not a pool-creation topic0: {topic0}")
 
 

@@ -29,7 +29,7 @@ def _options(tmp_path: Path, nats_url: str, redis_url: str, namespace: str, **kw
 
 
 def test_devnet_captures_dislocations_exactly(tmp_path: Path, nats_url: str, redis_url: str, namespace: str) -> None:
-    report = run_devnet(_options(tmp_path, nats_url, redis_url, namespace, duration_s=150.0,
+    report = run_devnet(_options(tmp_path, nats_url, redis_url, namespace, duration_s=240.0,
                                  target_dislocations=TARGET_ABOVE_THRESHOLD))
     s = report["summary"]
     print(f"devnet summary: {s}\npipeline: {report['pipeline']}")  # shown by pytest on failure

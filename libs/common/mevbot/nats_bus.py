@@ -6,9 +6,10 @@ Why it looks like this:
   reads. After a reconnect the streams are ensured again (a server that lost its store comes
   back empty).
 * JetStream publishes carry ``Nats-Msg-Id`` and are retried until acked, so a disconnect never
-  loses or duplicates a stored message (the stream's duplicate window absorbs retries).
-* Consumers are pull consumers with explicit acks, fetched in batches (throughput) and handled
-  in order (the detector needs chain order).
+  loses a stored message, and never duplicates one while the outage is shorter than the
+  stream's duplicate window (``DUPLICATE_WINDOW_S``; longer outages may store a retry twice).
+* Consumers are durable pull consumers with explicit acks; a window of requested messages is
+  kept open (throughput) and they are handled in stream order (the detector needs chain order).
 * ``namespace`` prefixes every wire subject and stream name, so tests (or two deployments) can
   share one server without seeing each other. Handlers and publishers use the plain
   ``mev.*`` subjects either way.
@@ -140,7 +141,7 @@ class NatsBus:
         while not self._closing:
             try:
                 self._nc = await nats.connect(
-                    self.url,
+                    [u.strip() for u in self.url.split(",") if u.strip()],  # NATS_URL may list servers
                     name=f"{self.service}:{self.replica_id}",
                     connect_timeout=self.connect_timeout_s,
                     reconnect_time_wait=self.reconnect_wait_s,

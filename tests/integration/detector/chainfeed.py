@@ -8,6 +8,7 @@ from typing import Any
 from mevbot import messages as m
 from mevbot.chain.deployment import Deployment
 from mevbot.chain.rpc import RpcClient
+
 from services.ingest.decode import decode_log
 from services.ingest.snapshot import read_snapshot
 from services.ingest.topics import POOL_EVENT_TOPICS
@@ -19,7 +20,7 @@ class _AsyncRpc:
     def __init__(self, rpc: RpcClient) -> None:
         self.rpc = rpc
 
-    async def batch(self, calls):  # noqa: ANN001
+    async def batch(self, calls):
         return self.rpc.batch(calls)
 
 

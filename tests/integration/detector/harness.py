@@ -11,6 +11,7 @@ from mevbot import subjects as subj
 from mevbot.config import load_settings
 from mevbot.nats_bus import NatsBus
 from mevbot.runtime import serve
+
 from services.detector.app import DetectorService
 
 
@@ -49,7 +50,7 @@ class Replicas:
             await asyncio.sleep(0.02)
         return self
 
-    async def __aexit__(self, *exc: Any) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         for stop in self.stops:
             stop.set()
         await asyncio.gather(*self.tasks, return_exceptions=True)

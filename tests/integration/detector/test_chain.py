@@ -11,10 +11,10 @@ import random
 import time
 
 import pytest
-
 from mevbot import messages as m
 from mevbot.chain.devtools import ACTOR, ERC20, OWNER, PAIR, WETH9, balance_of, swap_v2, swap_v3
 from mevbot.market import MarketStore
+
 from services.detector.core import DetectorCore
 from services.ingest.decode import decode_log
 from tests.integration.detector.chainfeed import CHAIN_ID, chain_messages, head_block, pool_infos, snapshots

@@ -64,7 +64,7 @@ def test_a_leaving_replica_hands_its_cycles_over_at_once(nats_url: str, namespac
             for snapshot in market.snapshots:
                 await replicas.publish(snapshot)
             await replicas.settle(quiet_s=0.1)
-            first, second = replicas.services
+            first = replicas.services[0]
             cycles = list(first.core.index.cycles)
             assert 0 < sum(first.core.shard.owns(c) for c in cycles) < len(cycles)
             replicas.stops[1].set()  # graceful stop: its last heartbeat says "stopping"
@@ -85,6 +85,7 @@ def test_a_late_replica_rebuilds_state_from_the_stream_and_reports_only_live_opp
         market = SyntheticMarket(n_tokens=12, n_pools=30, v3_share=0.3, seed=11)
         history = list(market.blocks(10, 6, size_fraction=(1e-3, 3e-2)))
         from mevbot.nats_bus import NatsBus
+
         from tests.integration.detector.harness import Replicas as _R
 
         feeder = NatsBus(nats_url, service="ingest", namespace=namespace, chain_id=42161)
@@ -132,7 +133,7 @@ def test_a_malformed_message_is_dead_lettered_and_the_stream_goes_on(nats_url: s
             js = replicas.publisher.nc.jetstream()
             letters: list[m.DeadLetter] = []
 
-            async def on_letter(msg) -> None:  # noqa: ANN001
+            async def on_letter(msg) -> None:
                 letters.append(m.decode(msg.data, m.DeadLetter))
 
             await js.subscribe(replicas.publisher.wire(subj.dlq_subject("detector")),

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from mevbot import messages as m
 from mevbot import subjects
 from mevbot.supervisor import SERVICES, service_available
+
 from tests.fixtures.servers import service_env
 
 pytestmark = [
@@ -89,15 +89,22 @@ def test_four_services_start_answer_and_survive_a_nats_restart(
 ):
     namespace = f"t{uuid.uuid4().hex[:8]}"  # Redis keys; the NATS server is private
     env = devnet_env(private_nats.url, redis_url, namespace)
+    # all four at once (as the supervisor does), then wait for each to be ready
     children = {
         name: service_runner(
             f"services.{name}",
             service_env(private_nats.url, redis_url, namespace, **env),
             name=name,
-            ready_timeout_s=120,
+            wait=None,
         )
         for name in SERVICES
     }
+    for name, child in children.items():
+        try:
+            child.wait_ready(120)
+        except (RuntimeError, TimeoutError) as exc:
+            log = child.log_path.read_text()[-4000:] if child.log_path and child.log_path.exists() else ""
+            raise AssertionError(f"{name}: {exc}\n{log}") from exc
 
     for name, child in children.items():
         assert probe(child.base_url, "/health/live") == 200, name

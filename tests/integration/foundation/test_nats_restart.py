@@ -77,7 +77,7 @@ async def test_service_survives_nats_restart_without_losing_messages(private_nat
         got = seen(child)
         assert sorted(got) == sorted(f"cand-{i}" for i in range(3 * per_phase))
         assert len(got) == len(set(got)) == 3 * per_phase
-        metrics_text = httpx.get(f"{child.base_url}/metrics").text
+        metrics_text = (await asyncio.to_thread(httpx.get, f"{child.base_url}/metrics")).text
         assert 'mev_bus_reconnects_total{service="echo"}' in metrics_text
     finally:
         await publisher.close()

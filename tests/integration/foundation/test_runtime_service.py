@@ -83,9 +83,9 @@ async def test_handles_publishes_and_dead_letters(nats_url, redis_url, namespace
         assert letter.service == "echo" and letter.subject == subjects.CANDIDATES
         assert letter.error_code == "ValueError" and "boom on purpose" in letter.error
         assert m.decode(letter.payload, m.Candidate) == candidate(2, cycle_id="boom")  # raw payload kept
-        seen = httpx.get(f"{child.base_url}/echo/seen").json()["seen"]
+        seen = (await asyncio.to_thread(httpx.get, f"{child.base_url}/echo/seen")).json()["seen"]
         assert seen == ["cand-1", "cand-3"]
-        metrics_text = httpx.get(f"{child.base_url}/metrics").text
+        metrics_text = (await asyncio.to_thread(httpx.get, f"{child.base_url}/metrics")).text
         assert 'mev_dead_letters_total{reason="ValueError",service="echo"} 1.0' in metrics_text
     finally:
         await bus.close()

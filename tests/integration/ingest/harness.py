@@ -45,12 +45,14 @@ def chain_config(dep: Deployment) -> ChainConfig:
     })
 
 
-def providers(ws_urls: list[tuple[str, str]], http_urls: list[tuple[str, str]], timeout_s: float = 2.0) -> list[Provider]:
+def providers(ws_urls: list[tuple[str, str]], http_urls: list[tuple[str, str]], timeout_s: float = 5.0,
+              primary_timeout_s: float | None = None) -> list[Provider]:
+    """Providers by preference (weight 100, 99, ...); ``primary_timeout_s`` for the first of each kind."""
     out = []
-    for i, (name, url) in enumerate(ws_urls):
-        out.append(Provider(name, url, "ws", weight=100 - i, timeout_s=timeout_s, rate_limit_per_s=0))
-    for i, (name, url) in enumerate(http_urls):
-        out.append(Provider(name, url, "http", weight=100 - i, timeout_s=timeout_s, rate_limit_per_s=0))
+    for kind, urls in (("ws", ws_urls), ("http", http_urls)):
+        for i, (name, url) in enumerate(urls):
+            timeout = primary_timeout_s if (i == 0 and primary_timeout_s is not None) else timeout_s
+            out.append(Provider(name, url, kind, weight=100 - i, timeout_s=timeout, rate_limit_per_s=0))
     return out
 
 
@@ -153,7 +155,8 @@ class Traffic:
     stop_flag: threading.Event = field(default_factory=threading.Event)
     positions: list[tuple[str, int, int, int]] = field(default_factory=list)
 
-    def run(self, duration_s: float, *, per_block: tuple[int, int] = (1, 4), pause_s: float = 0.02) -> None:
+    def run(self, duration_s: float, *, per_block: tuple[int, int] = (1, 4), pause_s: float = 0.02,
+            max_blocks: int | None = None) -> None:
         rnd = random.Random(self.seed)
         rpc = RpcClient(self.rpc_url)
         info = {p.address.lower(): p for p in self.dep.v3_pools}
@@ -161,7 +164,8 @@ class Traffic:
         rpc.call("evm_setAutomine", False)
         try:
             end = time.monotonic() + duration_s
-            while time.monotonic() < end and not self.stop_flag.is_set():
+            stop_at = None if max_blocks is None else self.blocks + max_blocks
+            while time.monotonic() < end and not self.stop_flag.is_set() and (stop_at is None or self.blocks < stop_at):
                 for _ in range(rnd.randint(*per_block)):
                     action = rnd.choice(("v2", "v3swap", "v3swap", "mint", "burn"))
                     if action == "v2" and self.v2:

@@ -123,7 +123,7 @@ async def test_failover_to_backup_when_primary_rate_limits_or_stalls(
     provider_list = providers(
         [("primary-ws", primary.ws_url), ("backup-ws", anvil.ws_url)],
         [("primary-http", primary.http_url), ("backup-http", anvil.http_url)],
-        timeout_s=0.5,
+        primary_timeout_s=0.5,
     )
     ingest = await start_ingest(
         market, provider_list, nats_url, redis_url, namespace, pools=tuple(v2[:1] + v3[:1]), primary_retry_ms=2500
@@ -254,11 +254,13 @@ async def test_backfill_splits_ranges_the_provider_refuses(
 
     v2, v3 = pools(market)
     first = int(rpc.call("eth_blockNumber"), 16) + 1
-    await asyncio.to_thread(Traffic(anvil.http_url, market, v2, v3, seed=31).run, 1.5, per_block=(1, 3))
+    traffic = Traffic(anvil.http_url, market, v2, v3, seed=31)
+    await asyncio.to_thread(traffic.run, 30.0, per_block=(1, 3), max_blocks=40)
     last = int(rpc.call("eth_blockNumber"), 16)
-    assert last - first >= 30
+    assert last - first >= 39
     capped = await CappingRpcProxy(anvil.http_url, max_blocks=7).start()
-    ingest = await start_ingest(market, providers([("ws", anvil.ws_url)], [("capped", capped.url)]), nats_url,
+    ingest = await start_ingest(market, providers([("ws", anvil.ws_url)], [("capped", capped.url)], timeout_s=15),
+                                nats_url,
                                 redis_url, namespace, pools=tuple(v2 + v3), start_block=first - 1,
                                 get_logs_max_blocks=1000)
     try:

@@ -6,9 +6,18 @@ import random
 
 from mevbot import messages as m
 from mevbot.amm.cycle import cycle_amounts
+
 from services.detector.core import DetectorCore
 from tests.unit.market.helpers import (
-    head, meta, sync, v2_info, v2_snapshot, v3_info, v3_pool_with_positions, v3_snapshot_from, v3_swap_event,
+    head,
+    meta,
+    sync,
+    v2_info,
+    v2_snapshot,
+    v3_info,
+    v3_pool_with_positions,
+    v3_snapshot_from,
+    v3_swap_event,
 )
 
 WETH, USDC, ARB = "0x" + "11" * 20, "0x" + "22" * 20, "0x" + "33" * 20
@@ -123,3 +132,20 @@ def test_v3_cycle_reports_price_fields() -> None:
     v3_hops = [h for c in candidates for h in c.hops if h.pool == V3]
     assert v3_hops and all(h.sqrt_price_x96_before == swap.sqrt_price_x96_after for h in v3_hops)
     assert all(h.liquidity == swap.liquidity_after and h.sqrt_price_x96_after > 0 for h in v3_hops)
+
+
+def test_screening_bound_is_an_upper_bound_and_tight_at_zero() -> None:
+    from services.detector.evaluate import marginal_rate_bound
+
+    info = v3_info(V3, USDC, WETH, fee_pips=500, spacing=10)
+    v3 = v3_pool_with_positions(info, 78240, [(-887270, 887270, 10**18), (78000, 79000, 10**20)])
+    from mevbot.amm.v2 import UniswapV2Pool
+
+    v2 = UniswapV2Pool(P1, USDC, WETH, 3_000 * 10**9, 10**21, 3000)
+    for pool in (v3, v2):
+        for zero_for_one in (True, False):
+            bound = marginal_rate_bound(pool, zero_for_one)
+            assert abs(bound - pool.spot_rate(zero_for_one)) <= 1e-9 * bound
+            for exponent in range(3, 24, 2):
+                x = 10**exponent
+                assert pool.quote_exact_in(zero_for_one, x) <= bound * x * (1 + 1e-12)

@@ -117,3 +117,28 @@ async def test_rpc_service_without_rpc_endpoint_is_a_config_error() -> None:
 
     with pytest.raises(ConfigError, match="ARBITRUM_RPC_ENDPOINT"):
         await serve(NeedsRpc(), settings=load_settings({}), bus=InMemoryBus(), install_signals=False)
+
+
+async def test_the_documented_example_service_runs() -> None:
+    """The example in mevbot.runtime's docstring is real code: build it and run it in-process."""
+    import textwrap
+
+    from mevbot import runtime
+
+    block = (runtime.__doc__ or "").split("::\n", 1)[1].split("\nDelivery modes", 1)[0]
+    namespace: dict[str, object] = {"__name__": "example"}
+    exec(compile(textwrap.dedent(block), "runtime-example", "exec"), namespace)  # noqa: S102 - our own docstring
+    service = namespace["EchoService"]()  # type: ignore[operator]
+    service.uses_redis = False  # the example wants Redis; this in-process run has none
+    bus = InMemoryBus("echo")
+    stop = asyncio.Event()
+    settings = load_settings({"HTTP_PORT": "0", "HTTP_HOST": "127.0.0.1"})
+    task = asyncio.create_task(serve(service, settings=settings, bus=bus, stop=stop, install_signals=False))
+    while not bus._subs:
+        await asyncio.sleep(0.01)
+    candidate = m.Candidate(chain_id=1, candidate_id="c", cycle_id="y", start_token="0x", hops=[], amount_in=1,
+                            amount_out=2, gross_profit=1, gross_profit_wei=1, block_number=1)
+    await bus.publish(subjects.CANDIDATES, candidate)
+    assert [r.candidate_id for r in bus.messages(subjects.REJECTIONS)] == ["c"]
+    stop.set()
+    assert await asyncio.wait_for(task, 10) == EXIT_OK

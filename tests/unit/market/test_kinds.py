@@ -5,6 +5,7 @@ from __future__ import annotations
 from mevbot import messages as m
 from mevbot.amm.tick_math import sqrt_ratio_at_tick
 from mevbot.market import MarketStore
+
 from services.detector.core import DetectorCore
 from tests.unit.market.helpers import CHAIN_ID, block_hash, head, meta, sync
 

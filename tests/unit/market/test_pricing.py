@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mevbot.amm.tick_math import sqrt_ratio_at_tick
 from mevbot.market import MarketStore, NativePricer
+
 from tests.unit.market.helpers import v2_info, v2_snapshot, v3_info, v3_pool_with_positions, v3_snapshot_from
 
 WETH, USDC, ARB, XYZ = "0x" + "11" * 20, "0x" + "22" * 20, "0x" + "33" * 20, "0x" + "44" * 20

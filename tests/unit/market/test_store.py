@@ -5,11 +5,21 @@ from __future__ import annotations
 import random
 
 import pytest
-
 from mevbot.market import MarketStore, PoolStatus, end_of_block, position
+
 from tests.unit.market.helpers import (
-    burn, head, meta, mint, sync, v2_info, v2_snapshot, v3_info, v3_pool_with_positions, v3_snapshot_from,
-    v3_state, v3_swap_event,
+    burn,
+    head,
+    meta,
+    mint,
+    sync,
+    v2_info,
+    v2_snapshot,
+    v3_info,
+    v3_pool_with_positions,
+    v3_snapshot_from,
+    v3_state,
+    v3_swap_event,
 )
 
 WETH, USDC = "0x" + "11" * 20, "0x" + "22" * 20
@@ -154,7 +164,7 @@ def test_missed_mint_is_detected_and_a_resync_snapshot_recovers() -> None:
 
 
 def test_block_with_missing_events_makes_every_pool_stale() -> None:
-    info, truth, store = v3_setup()
+    _, _, store = v3_setup()
     store.add_snapshot(v2_snapshot(v2_info(V2, WETH, USDC), 10**20, 3 * 10**11))
     store.apply_event(sync(V2, 11 * 10**19, 29 * 10**10, meta(101)))
     assert store.end_block(head(101, 1)) == 0

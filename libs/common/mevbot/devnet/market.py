@@ -73,6 +73,7 @@ class MarketStats:
     rounds: int = 0
     dislocations: list[Dislocation] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    ran_s: float = 0.0  # how long the market actually ran
 
     @property
     def above_threshold(self) -> list[Dislocation]:
@@ -99,16 +100,23 @@ class MarketSimulator:
     # --- the loop -----------------------------------------------------------------------------------
 
     def run(self, stop: threading.Event, deadline_monotonic: float) -> MarketStats:
-        while not stop.is_set() and time.monotonic() < deadline_monotonic:
-            if self.cfg.target_dislocations is not None and len(self.stats.above_threshold) >= self.cfg.target_dislocations:
-                break
-            try:
-                self.round(stop, deadline_monotonic)
-            except Exception as exc:
-                self.stats.errors.append(f"{type(exc).__name__}: {exc}")
-                if len(self.stats.errors) > 20:
-                    raise
-                time.sleep(0.5)
+        started = time.monotonic()
+        consecutive = 0
+        try:
+            while not stop.is_set() and time.monotonic() < deadline_monotonic:
+                if self.cfg.target_dislocations is not None and len(self.stats.above_threshold) >= self.cfg.target_dislocations:
+                    break
+                try:
+                    self.round(stop, deadline_monotonic)
+                    consecutive = 0
+                except Exception as exc:  # the market keeps going; the report lists every error
+                    self.stats.errors.append(f"{type(exc).__name__}: {exc}")
+                    consecutive += 1
+                    if consecutive > 20:  # broken for good (the chain is gone?)
+                        raise
+                    time.sleep(0.5)
+        finally:
+            self.stats.ran_s = round(time.monotonic() - started, 1)
         return self.stats
 
     def round(self, stop: threading.Event, deadline: float) -> None:

@@ -58,6 +58,7 @@ def build_report(*, options: dict[str, Any], market: MarketStats, txs: list[BotT
             "tx_hash": tx.tx_hash, "block": tx.block_number, "nonce": tx.nonce, "status": "success" if tx.status else "reverted",
             "pools": [book.pools[p].label if p in book.pools else p for p in tx.pools],
             "token": book.sym(tx.token) if tx.token else "", "amount_in": tx.amount_in,
+            "token_decimals": book.decimals.get(tx.token, 18) if tx.token else 18,
             "predicted_profit": predicted, "realized_profit": tx.realized_profit,
             "realized_profit_wei": book.to_wei(tx.token, tx.realized_profit) if tx.token and tx.realized_profit else 0,
             "exact": predicted is not None and tx.realized_profit == predicted,
@@ -92,6 +93,7 @@ def build_report(*, options: dict[str, Any], market: MarketStats, txs: list[BotT
         "expected_best_profit_wei_total": sum(x["expected_best"]["profit_wei"] for x in above if x["expected_best"]),
         "gas_fees_paid_wei": sum(t["fee_paid_wei"] for t in trades),
         "noise_swaps": market.noise_swaps,
+        "market_ran_s": market.ran_s,
         "market_errors": market.errors,
     }
     return {
@@ -122,6 +124,10 @@ def eth(wei: int | None) -> str:
     return "-" if wei is None else f"{wei / 1e18:.6f}"
 
 
+def _units(amount: int | None, decimals: int) -> str:
+    return "-" if amount is None else f"{amount / 10**decimals:.6g}"
+
+
 def print_summary(report: dict[str, Any], console: Console | None = None) -> None:
     console = console or Console()
     s = report["summary"]
@@ -145,12 +151,15 @@ def print_summary(report: dict[str, Any], console: Console | None = None) -> Non
     for stage, v in p["latency_from_log_received"].items():
         lat.add_row(stage, str(v["n"]), *(str(v[k]) if v[k] is not None else "-" for k in ("p50_ms", "p90_ms", "p99_ms", "max_ms")))
     console.print(lat)
-    trades = Table(title="trades (profit in loan-token units)", show_edge=False)
+    trades = Table(title=f"last trades of {len(report['trades'])} (profit in the loan token)", show_edge=False)
     for col in ("block", "status", "path", "predicted", "realized", "exact"):
         trades.add_column(col)
-    for t in report["trades"][-25:]:
-        trades.add_row(str(t["block"]), t["status"], " > ".join(t["pools"]) + f" [{t['token']}]", str(t["predicted_profit"]),
-                       str(t["realized_profit"]), "yes" if t["exact"] else "NO")
+    for t in report["trades"][-15:]:
+        dec = t.get("token_decimals", 18)
+        path = " > ".join(p.removeprefix("V3 ").removeprefix("V2 ") + (" v2" if p.startswith("V2") else "")
+                          for p in t["pools"])
+        trades.add_row(str(t["block"]), t["status"], path, _units(t["predicted_profit"], dec),
+                       f"{_units(t['realized_profit'], dec)} {t['token']}", "yes" if t["exact"] else "NO")
     console.print(trades)
     missed = [d for d in report["dislocations"] if d["above_threshold"] and not d["captured"]]
     for d in missed:

@@ -53,6 +53,7 @@ class ReplayStep:
     backlog_end: int
     drain_s: float
     sustained: bool
+    drain_per_s: float = 0.0  # backlog / drain time: the detector's rate with the publisher idle
 
 
 @dataclass
@@ -169,10 +170,12 @@ async def run_replay(nats_url: str, *, rates: list[float], step_s: float = 8.0, 
                 offered_per_s=rate, published=published, published_per_s=round(published / elapsed, 1),
                 consumed_per_s=round(consumed / elapsed, 1), backlog_end=backlog, drain_s=round(drain_s, 2),
                 sustained=consumed >= 0.95 * published and backlog <= rate * 0.5,
+                drain_per_s=round(backlog / drain_s, 1) if drain_s > 0 and backlog else 0.0,
             )
             result.steps.append(step)
             echo(f"  offered {rate:>8.0f}/s  published {step.published_per_s:>9.1f}/s  detector consumed "
-                 f"{step.consumed_per_s:>9.1f}/s  backlog {backlog:>7}  drain {step.drain_s:>5.2f}s  "
+                 f"{step.consumed_per_s:>9.1f}/s  backlog {backlog:>7}  drain {step.drain_s:>5.2f}s "
+                 f"({step.drain_per_s:>7.0f}/s)  "
                  f"{'sustained' if step.sustained else 'NOT sustained'}")
             if not drained:  # saturated: a higher rate would only start on top of this backlog
                 echo("  detector still behind after 60 s of drain: saturated, ramp stopped")

@@ -7,6 +7,8 @@ at set-up). Gas limits are explicit so anvil never has to estimate.
 
 from __future__ import annotations
 
+import threading
+
 from mevbot.chain.artifacts import load_artifact
 from mevbot.chain.rpc import RpcClient
 from mevbot.devnet.oracle import PoolMeta
@@ -22,6 +24,23 @@ class Trader:
         self.router_v2 = router_v2
         self._actor = load_artifact("PoolActor").codec
         self._router = load_artifact("UniswapV2Router02").codec
+        # our own nonces: anvil may serve a JSON-RPC batch concurrently, and two transactions of one
+        # account in one batch would then get the same "pending" nonce ("replacement underpriced")
+        self._nonces: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def _next_nonce(self, account: str) -> int:
+        with self._lock:
+            if account not in self._nonces:
+                self._nonces[account] = int(self.rpc.call("eth_getTransactionCount", account, "pending"), 16)
+            nonce = self._nonces[account]
+            self._nonces[account] = nonce + 1
+            return nonce
+
+    def resync(self) -> None:
+        """Forget our nonces (after a failed send); the next transaction reads them again."""
+        with self._lock:
+            self._nonces.clear()
 
     def swap_tx(self, trader: str, pool: PoolMeta, zero_for_one: bool, amount_in: int,
                 sqrt_price_limit_x96: int = 0) -> dict[str, str]:
@@ -32,11 +51,16 @@ class Trader:
             path = [pool.token0, pool.token1] if zero_for_one else [pool.token1, pool.token0]
             data = self._router.encode_call("swapExactTokensForTokens", amount_in, 0, path, trader, NO_DEADLINE)
             to = self.router_v2
-        return {"from": trader, "to": to, "gas": hex(SWAP_GAS), "input": "0x" + data.hex()}
+        return {"from": trader, "to": to, "gas": hex(SWAP_GAS), "input": "0x" + data.hex(),
+                "nonce": hex(self._next_nonce(trader))}
 
     def send(self, txs: list[dict[str, str]]) -> list[str]:
-        """Send in one JSON-RPC batch; returns the hashes (anvil assigns nonces in order)."""
-        return list(self.rpc.batch([("eth_sendTransaction", [tx]) for tx in txs]))
+        """Send in one JSON-RPC batch (explicit nonces); returns the hashes."""
+        try:
+            return list(self.rpc.batch([("eth_sendTransaction", [tx]) for tx in txs]))
+        except Exception:
+            self.resync()
+            raise
 
     def wait_receipts(self, hashes: list[str], timeout_s: float = 10.0) -> list[dict]:
         import time

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import enum
 from collections import deque
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from mevbot import messages as m
 from mevbot.amm.base import DEFAULT_JOURNAL_DEPTH, PoolState
@@ -46,7 +47,7 @@ class PoolStatus(str, enum.Enum):
 class PoolEntry:
     """One pool: identity, exact state, status and deterministic version."""
 
-    __slots__ = ("info", "state", "status", "version", "last_position", "stale_reason", "history", "tick_map")
+    __slots__ = ("history", "info", "last_position", "stale_reason", "state", "status", "tick_map", "version")
 
     def __init__(self, info: m.PoolInfo, state: PoolState, version: int, block_hash: str) -> None:
         self.info = info
