@@ -177,10 +177,18 @@ class DetectorCore:
         ranked.sort(key=lambda r: r[0], reverse=True)
         clock = time.perf_counter
         last_yield = clock()
+        pending = self.dirty  # cycles dirtied again by events applied while this flush yielded
         for _, cycle_id, stamp_ns, pools, kinds in ranked:
             if pause_every_s is not None and clock() - last_yield > pause_every_s:
                 last_yield = clock()
                 yield None
+            newer = pending.get(cycle_id)
+            if newer is not None:
+                # its state changed since the screen and the next flush evaluates it on the newer
+                # state anyway: size it once, then, keeping the older (honest) event stamp
+                if stamp_ns < newer:
+                    pending[cycle_id] = stamp_ns
+                continue
             try:
                 candidate = self._size(cycles[cycle_id], pools, kinds, stamp_ns)
             except Exception as exc:  # noqa: BLE001 - one bad cycle must not stop the others
@@ -214,10 +222,20 @@ class DetectorCore:
     def _size(self, cycle: Cycle, pools: list, kinds: list, event_received_ns: int,
               screen: bool = False) -> m.Candidate | None:
         store = self.store
+        entries = store.entries
+        pools = []
+        for address in cycle.pools:
+            # the flush yields to the event loop between candidates, and events (or a resync
+            # snapshot) applied meanwhile change the states: size on the current, ready states and
+            # read the versions below in the same synchronous step, so they match the amounts
+            entry = entries.get(address)
+            if entry is None or not entry.ready:
+                return None
+            pools.append(entry.state)
         opportunity = evaluate_cycle(cycle, pools, kinds, self.stats, self.max_input, screen=screen)
         if opportunity is None:
             return None
-        versions = [(address, store.entries[address].version) for address in cycle.pools]
+        versions = [(address, entries[address].version) for address in cycle.pools]
         candidate_id = candidate_id_of(cycle.cycle_id, versions)
         if self._last_emitted.get(cycle.cycle_id) == candidate_id:
             self.duplicates_suppressed += 1

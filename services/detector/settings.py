@@ -20,6 +20,7 @@ class DetectorSettings:
     idle_flush_ms: int = 20  # evaluate a block whose end marker has not come after this long
     max_coalesce_ms: int = 100  # under backlog, evaluate at least this often anyway
     replay: bool = True  # rebuild state from the retained chain stream on start
+    resync_interval_ms: int = 5000  # ask ingest again for a pool still stale after this long
 
     @classmethod
     def from_env(cls, chain: ChainConfig, env: Env | None = None) -> DetectorSettings:
@@ -40,4 +41,5 @@ class DetectorSettings:
             idle_flush_ms=env_int("DETECTOR_IDLE_FLUSH_MS", 20, min_value=0, env=env),
             max_coalesce_ms=env_int("DETECTOR_MAX_COALESCE_MS", 100, min_value=0, env=env),
             replay=env_bool("DETECTOR_REPLAY", True, env=env),
+            resync_interval_ms=env_int("DETECTOR_RESYNC_INTERVAL_MS", 5000, min_value=50, env=env),
         )

@@ -9,6 +9,8 @@ EVENTS = Counter("mev_detector_events", "Pool events applied or buffered by the 
 SEQUENCE_GAPS = Counter("mev_detector_sequence_gaps", "Blocks that ended with fewer events than ingest published")
 POOLS = Gauge("mev_detector_pools", "Pools with state in the detector")
 STALE_POOLS = Gauge("mev_detector_stale_pools", "Pools excluded until a resync snapshot arrives")
+RESYNC_REQUESTS = Counter("mev_detector_resync_requests", "Pools asked from ingest for a resync snapshot, by outcome "
+                          "(sent, failed)", ["outcome"])
 CYCLES = Gauge("mev_detector_cycles", "Cycles in the index (all replicas' shares)")
 REPLICAS = Gauge("mev_detector_replicas", "Live detector replicas sharing the cycles")
 EVALUATIONS = Counter("mev_detector_evaluations", "Cycle evaluations by outcome", ["outcome"])

@@ -280,21 +280,40 @@ class Executor:
                     return await self._drop(base, reasons.LEASE_LOST, "lease expired before sending")
 
                 sent_ns = time.time_ns()
+                base = replace(base, sent_ns=sent_ns)
+                # the in-flight record is saved BEFORE any endpoint sees the transaction: a process
+                # killed right after the broadcast leaves a record its successor adopts and settles.
+                # A record of a transaction that never left (killed before the broadcast) is
+                # harmless: the successor finds it unknown to the chain with its nonce still open
+                # and drops it (see adopt_in_flight)
+                persisted = False
+                if slot.lease is not None:
+                    try:
+                        await slot.lease.add_in_flight(
+                            tx_hash, _in_flight_record(plan, replace(base, status=ExecutionStatus.SENT), fees))
+                        persisted = True
+                    except MevbotError as exc:
+                        slot.nonces.release(nonce)
+                        settled = True
+                        return await self._fail(base, reasons.INTERNAL, f"recording the in-flight transaction: {exc}")
                 shared_metrics.STAGE_LATENCY.labels("executor_plan_to_send").observe((sent_ns - received_ns) / 1e9)
                 shared_metrics.observe_since_ns("event_to_send", plan.event_received_ns, sent_ns)
+                # (should the broadcast raise, the record stays: the next holder of the key settles it)
                 answers = await self.rpc.broadcast(raw)
                 outcome = verdict(answers)
                 if outcome not in (Verdict.SENT, Verdict.REJECTED) and await self._known(tx_hash):
                     outcome = Verdict.SENT  # an endpoint took it although another said otherwise
+                if persisted and outcome is not Verdict.SENT:  # not in flight after all
+                    await self._forget_in_flight(slot, tx_hash)
+                    persisted = False
                 detail = "; ".join(f"{a.endpoint}: {a.answer.value} {a.detail}".strip() for a in answers)
-                base = replace(base, sent_ns=sent_ns)
                 if outcome is Verdict.SENT:
                     slot.nonces.commit(nonce)
                     settled = True
                     slot.in_flight[nonce] = tx_hash
                     await self._record_floor(slot)
                     result = await self._finish(base, ExecutionStatus.SENT, "")
-                    self._spawn_tracker(plan, slot, nonce, tx_hash, fees, result)
+                    self._spawn_tracker(plan, slot, nonce, tx_hash, fees, result, persisted=persisted)
                     return result
                 if outcome is Verdict.REJECTED:
                     slot.nonces.release(nonce)
@@ -348,23 +367,27 @@ class Executor:
 
     # --- receipts ------------------------------------------------------------------------------
 
+    async def _forget_in_flight(self, slot: KeySlot, tx_hash: str) -> None:
+        if slot.lease is None:
+            return
+        try:
+            await slot.lease.remove_in_flight(tx_hash)
+        except MevbotError as exc:
+            log.warning("clearing the in-flight record failed", tx_hash=tx_hash, error=str(exc))
+
     def _spawn_tracker(self, plan: ExecutionPlan, slot: KeySlot, nonce: int, tx_hash: str, fees: TxFees,
-                       sent: ExecutionResult) -> None:  # fmt: skip
-        task = asyncio.create_task(self._track(plan, slot, nonce, tx_hash, fees, sent), name=f"track-{tx_hash[:10]}")
+                       sent: ExecutionResult, *, persisted: bool) -> None:  # fmt: skip
+        task = asyncio.create_task(self._track(plan, slot, nonce, tx_hash, fees, sent, persisted=persisted),
+                                   name=f"track-{tx_hash[:10]}")  # fmt: skip
         self._trackers.add(task)
         task.add_done_callback(self._trackers.discard)
 
     async def _track(self, plan: ExecutionPlan, slot: KeySlot, nonce: int, tx_hash: str, fees: TxFees,
-                     sent: ExecutionResult, *, adopted: bool = False) -> ExecutionResult | None:  # fmt: skip
+                     sent: ExecutionResult, *, persisted: bool) -> ExecutionResult | None:  # fmt: skip
+        """``persisted``: an in-flight record of this transaction is in Redis (written before it was
+        sent, or the one adopted), cleared once it is settled."""
         deadline = time.monotonic() + self.config.receipt_timeout_s
-        persisted = adopted
         try:
-            if slot.lease is not None and not adopted:  # so a successor can settle it if we die
-                try:
-                    await slot.lease.add_in_flight(tx_hash, _in_flight_record(plan, sent, fees))
-                    persisted = True
-                except MevbotError as exc:
-                    log.warning("recording the in-flight transaction failed", tx_hash=tx_hash, error=str(exc))
             while True:
                 try:
                     receipt = await self.rpc.receipt(tx_hash)
@@ -377,17 +400,17 @@ class Executor:
                     break
                 await asyncio.sleep(self.config.receipt_poll_s)
             return await self._not_included(slot, nonce, fees, sent)
+        except asyncio.CancelledError:
+            persisted = False  # shutting down unsettled: keep the record, the next holder settles it
+            raise
         except Exception as exc:  # a tracker must never die silently
             log.exception("receipt tracking failed", tx_hash=tx_hash, error=str(exc))
             persisted = False  # keep the record: the next holder retries
             return None
         finally:
             slot.in_flight.pop(nonce, None)
-            if persisted and slot.lease is not None:
-                try:
-                    await slot.lease.remove_in_flight(tx_hash)
-                except MevbotError as exc:
-                    log.warning("clearing the in-flight record failed", tx_hash=tx_hash, error=str(exc))
+            if persisted:
+                await self._forget_in_flight(slot, tx_hash)
 
     async def adopt_in_flight(self, slot: KeySlot) -> int:
         """Track the transactions a previous holder of this key sent but never settled."""
@@ -405,14 +428,34 @@ class Executor:
                 continue
             if sent.nonce is None:
                 continue
+            try:
+                if await self._never_sent(slot, sent.nonce, tx_hash):
+                    # recorded, then the process died before the broadcast: nothing to settle, and
+                    # the nonce is still open (the next send re-syncs from the chain and uses it)
+                    log.warning("in-flight record of a transaction never sent dropped", sender=slot.address,
+                                nonce=sent.nonce, tx_hash=tx_hash)  # fmt: skip
+                    await self._forget_in_flight(slot, tx_hash)
+                    await self._drop(sent, reasons.NOT_INCLUDED, f"never broadcast: nonce {sent.nonce} still open")
+                    continue
+            except RpcError as exc:
+                log.warning("checking an adopted transaction failed: tracking it", tx_hash=tx_hash, error=str(exc))
             slot.in_flight[sent.nonce] = tx_hash
-            task = asyncio.create_task(self._track(plan, slot, sent.nonce, tx_hash, fees, sent, adopted=True),
+            task = asyncio.create_task(self._track(plan, slot, sent.nonce, tx_hash, fees, sent, persisted=True),
                                        name=f"adopt-{tx_hash[:10]}")  # fmt: skip
             self._trackers.add(task)
             task.add_done_callback(self._trackers.discard)
         if records:
             log.info("adopted in-flight transactions of the previous key holder", sender=slot.address, count=len(records))
         return len(records)
+
+    async def _never_sent(self, slot: KeySlot, nonce: int, tx_hash: str) -> bool:
+        """An adopted record whose transaction the chain does not know while its nonce is still
+        open: it was recorded and never broadcast. Checked under the key's lock so no send of this
+        process takes the nonce meanwhile."""
+        async with slot.lock:
+            if await self.rpc.receipt(tx_hash) is not None or await self.rpc.transaction(tx_hash) is not None:
+                return False
+            return await self.rpc.nonce(slot.address, "pending") <= nonce
 
     async def _settle(self, plan: ExecutionPlan, receipt: dict[str, Any], sent: ExecutionResult) -> ExecutionResult:
         outcome = read_receipt(receipt, loan_token=plan.loan_token, contract=self.config.contract)

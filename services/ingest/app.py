@@ -7,6 +7,9 @@ snapshot was published (and acked).
 
 from __future__ import annotations
 
+from mevbot import messages as m
+from mevbot import subjects as subj
+from mevbot.bus import Mode
 from mevbot.cache import Cache
 from mevbot.config import Env
 from mevbot.errors import ConfigError
@@ -46,6 +49,9 @@ class IngestService(Service):
             publisher=Publisher(ctx.bus, ctx.chain_id), checkpoints=CheckpointStore(self.state_cache, ctx.chain_id),
             settings=cfg, log=ctx.log, on_started=ctx.mark_started,
         )
+        # resync requests (core NATS, queue group: one ingest replica answers each request)
+        await ctx.subscribe(subj.POOL_RESYNC, self.engine.on_resync_request, mode=Mode.CORE, queue="ingest",
+                            message_type=m.ResyncRequest)
         ctx.add_readiness_check("chain_session", lambda: self.engine is not None and self.engine.started.is_set())
         ctx.spawn(self.engine.run(), name="ingest-engine")
 

@@ -18,6 +18,14 @@ gap, so nothing is lost and nothing is published twice.
 An unknown emitter is identified before anything of it is published (:mod:`registry`); an
 accepted pool seen for the first time gets a snapshot at the end of the block of its first log,
 published before that log (the detector ignores events already inside a snapshot).
+
+Resync (``mev.pools.resync``, :meth:`Engine.on_resync_request`): a detector that lost a pool's state
+asks for a fresh snapshot. Requests are only queued by the handler; the engine itself serves them
+at a block boundary - right after a live block's end marker, or while idle with no log of the next
+block published yet - reading each pool at the last complete block and publishing the snapshot
+(``reason="resync"``) on the chain stream, so that every event after it in the stream is newer
+than the snapshot and the detector applies it on top. Only pools this deployment already accepted
+are served (no probe on request); the others are ignored, logged and counted.
 """
 
 from __future__ import annotations
@@ -48,6 +56,8 @@ _INGEST_LATENCY = metrics.STAGE_LATENCY.labels("ingest")
 PREFETCH_CONCURRENCY = 16
 CONFIRM_EVERY_BLOCKS = 64
 MAX_WS_BACKLOG = 100_000
+RESYNC_MAX_POOLS_PER_BOUNDARY = 32  # snapshots read at one block boundary (the rest: next boundary)
+RESYNC_READ_CONCURRENCY = 8
 
 
 class _BackToPrimary(Exception):  # control flow, never leaves the engine
@@ -83,6 +93,10 @@ class Engine:
         self._generation = 0
         self._return_at: float | None = None
         self._factories = {d.factory for d in chain.dexes}
+        self._resync: dict[str, str] = {}  # pool -> requester, waiting for a block boundary
+        self._resync_wake = asyncio.Event()
+        self._resynced: dict[str, int] = {}  # pool -> block of its last resync snapshot
+        self._quiet_since: float | None = None  # idle wait interrupted by a resync request since
 
     # --- start ---------------------------------------------------------------------------------
 
@@ -235,14 +249,19 @@ class Engine:
             self.log.info("websocket session", provider=provider.name, head=head, last=self.ledger.last.number)
             await self.catch_up(head)
             last_head_seen = head
+            self._quiet_since = None
             while True:
+                if self._resync and self.ledger.open is None:
+                    await self.serve_resyncs()
                 if self._return_at is not None and time.monotonic() >= self._return_at and ws.backlog == 0:
                     raise _BackToPrimary
                 if ws.backlog > MAX_WS_BACKLOG:  # we fall behind (NATS down?): drop it, backfill later
                     raise ProviderStalledError(f"{provider.name}: {ws.backlog} notifications waiting",
                                                provider=provider.name)
                 try:
-                    note = await ws.next(stall_s)
+                    note = await self._next(ws, stall_s)
+                    if note is None:
+                        continue  # a resync request arrived while idle: serve it at the loop's top
                 except ProviderStalledError:
                     # silence: an idle chain, or a stalled subscription? ask for the head
                     current = int(await ws.request("eth_blockNumber", timeout_s=stall_s), 16)
@@ -341,6 +360,8 @@ class Engine:
         ledger.complete(number, block_hash, header["parentHash"].lower())
         stats.BLOCKS.labels(source).inc()
         stats.LAST_BLOCK.set(number)
+        if self._resync and source == "live":
+            await self.serve_resyncs()  # a block boundary: nothing of the next block published yet
         # logs of the next block that arrived early
         early = self.future.pop(number + 1, None)
         for stale in [n for n in self.future if n <= number]:
@@ -372,7 +393,7 @@ class Engine:
             ledger.mark_seen(number, block_hash, log_index)
             return
         emitter = (raw.get("address") or "").lower()
-        detection = self.registry.accepted.get(emitter) or self.registry.known(emitter)
+        detection = self.registry.lookup(emitter)
         if detection is None:
             try:  # a malformed log needs no probe: dead-letter it straight away
                 decode_log(raw, self.chain_id, received_ns)
@@ -436,6 +457,112 @@ class Engine:
             return
         if created.factory in self._factories:
             await self.registry.learn_created(*created)
+
+    # --- resync ---------------------------------------------------------------------------------
+
+    async def on_resync_request(self, request: m.ResyncRequest) -> None:
+        """``mev.pools.resync`` handler: queue the accepted pools (served at the next block boundary)."""
+        queued = 0
+        for pool in request.pools:
+            address = pool.lower()
+            detection = await self.registry.cached(address)
+            if detection is None or not detection.accepted:
+                stats.RESYNC.labels("ignored").inc()
+                self.log.info("resync request for an unknown or rejected pool ignored", pool=address,
+                              requested_by=request.requested_by,
+                              why="unknown" if detection is None else detection.reason)
+                continue
+            self._resync[address] = request.requested_by
+            queued += 1
+        if queued:
+            stats.RESYNC.labels("queued").inc(queued)
+            self.log.info("resync requested", pools=queued, requested_by=request.requested_by,
+                          reason=request.reason[:200])
+            self._resync_wake.set()
+
+    async def serve_resyncs(self) -> None:
+        """Publish a fresh snapshot of queued pools at the last complete block.
+
+        Must run in the engine's task at a block boundary (no log of the open block published), so
+        the snapshot sits in the stream between the block's end marker and the next block's events.
+        """
+        ledger = self.ledger
+        if not self._resync or ledger is None or ledger.open is not None or not self.started.is_set():
+            return
+        last = ledger.last
+        batch = list(self._resync)[:RESYNC_MAX_POOLS_PER_BOUNDARY]
+        for address in batch:
+            del self._resync[address]
+        if not self._resync:
+            self._resync_wake.clear()
+        todo = []
+        for address in batch:
+            if self._resynced.get(address) == last.number:  # already answered at this very block
+                stats.RESYNC.labels("duplicate").inc()
+            else:
+                todo.append(address)
+        if not todo:
+            return
+        sem = asyncio.Semaphore(RESYNC_READ_CONCURRENCY)
+
+        async def read(address: str) -> m.PoolSnapshot | None:
+            info = self.registry.accepted[address].info if address in self.registry.accepted else None
+            if info is None:
+                detection = await self.registry.cached(address)
+                info = detection.info if detection is not None and detection.accepted else None
+            if info is None:
+                return None
+            async with sem:
+                try:
+                    return await read_snapshot(self.rpc, info, last.number, block_hash=last.hash,
+                                               chain_id=self.chain_id, reason="resync", received_ns=time.time_ns())
+                except (StateError, RpcError) as exc:
+                    stats.RESYNC.labels("failed").inc()
+                    self.log.warning("resync snapshot not possible", pool=address, block=last.number, error=str(exc))
+                    return None
+
+        snapshots = await asyncio.gather(*(read(a) for a in todo))
+        published = 0
+        for snapshot in snapshots:
+            if snapshot is None:
+                continue
+            await self.publisher.snapshot(snapshot)
+            self.snapshotted.add(snapshot.pool.address)
+            self._resynced[snapshot.pool.address] = last.number
+            published += 1
+        if published:
+            if len(self._resynced) > 100_000:
+                self._resynced.clear()
+            stats.RESYNC.labels("served").inc(published)
+            await self.publisher.confirm()
+            self.log.info("resync snapshots published", pools=published, block=last.number)
+
+    async def _next(self, ws: WsConnection, timeout_s: float) -> Any:
+        """The next notification; None when a resync request arrived while idle at a block boundary.
+
+        The silence allowed before :class:`ProviderStalledError` counts from the last notification,
+        not from the last wake-up: repeated requests never hide a stalled subscription.
+        """
+        if ws.backlog or self.ledger.open is not None:
+            self._quiet_since = None
+            return await ws.next(timeout_s)
+        now = time.monotonic()
+        if self._quiet_since is None:
+            self._quiet_since = now
+        remaining = max(0.0, self._quiet_since + timeout_s - now)
+        note_task = asyncio.ensure_future(ws.next(remaining))
+        wake_task = asyncio.ensure_future(self._resync_wake.wait())
+        try:
+            await asyncio.wait((note_task, wake_task), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            wake_task.cancel()
+            if not note_task.done():
+                note_task.cancel()
+        await asyncio.gather(note_task, return_exceptions=True)
+        if note_task.cancelled():
+            return None  # cancel-safe: an unread notification stays queued
+        self._quiet_since = None
+        return note_task.result()  # the notification, or the stall / closed error
 
     # --- backfill ------------------------------------------------------------------------------
 

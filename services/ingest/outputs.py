@@ -99,6 +99,10 @@ class Publisher:
 
     async def snapshot(self, snapshot: m.PoolSnapshot) -> None:
         msg_id = f"{self.chain_id}:snap:{snapshot.pool.address}:{snapshot.block_number}:{snapshot.block_hash}"
+        if snapshot.reason == "resync":
+            # a resync may repeat a block already snapshotted (idle chain): a distinct id, else the
+            # duplicate window would drop it and break the chain of expected last ids
+            msg_id += f":resync:{snapshot.received_ns}"
         await self._send(subj.POOL_SNAPSHOT, snapshot, msg_id)
         stats.SNAPSHOTS.labels(snapshot.reason).inc()
 

@@ -47,8 +47,23 @@ class PoolRegistry:
     def _key(self, address: str) -> str:
         return f"{self.chain.chain_id}:{address}"
 
+    def lookup(self, address: str) -> Detection | None:
+        """The in-process answer of a lookup (None: ask :meth:`detect`); an answer counts as a hit
+        of the cache's local layer (``mev_cache_hit_rate``). Use :meth:`known` to merely peek."""
+        found = self.known(address)
+        if found is not None:
+            self._count_hit()
+        return found
+
+    def _count_hit(self) -> None:
+        # the registry's own dicts are the in-process layer in front of the cache: without this,
+        # the cache only ever sees an address's first lookup (a miss) and the rate reads 0
+        record_hit = getattr(self.cache, "record_hit", None)
+        if record_hit is not None:
+            record_hit()
+
     def known(self, address: str) -> Detection | None:
-        """The in-process answer, without I/O (None: ask :meth:`detect`)."""
+        """The in-process answer, without I/O and not counted (None: ask :meth:`detect`)."""
         found = self.accepted.get(address)
         if found is not None:
             return found
@@ -59,9 +74,31 @@ class PoolRegistry:
             del self._rejected[address]
         return None
 
-    async def detect(self, address: str) -> Detection:
+    async def cached(self, address: str) -> Detection | None:
+        """The in-process answer, else the shared cache's; never probes the chain (None: unknown).
+
+        For requests from other services (resync): only pools this deployment already classified.
+        """
         address = address.lower()
         found = self.known(address)
+        if found is not None or self.cache is None:
+            return found
+        try:
+            raw = await self.cache.get(self._key(address), local=True)
+        except CacheError:
+            return None
+        if raw is None:
+            return None
+        try:
+            detection = _decode(raw)
+        except msgspec.DecodeError:
+            return None
+        self._remember(detection, ttl_s=self.negative_ttl_s)
+        return detection
+
+    async def detect(self, address: str) -> Detection:
+        address = address.lower()
+        found = self.lookup(address)
         if found is not None:
             return found
         if self.cache is not None:

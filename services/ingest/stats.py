@@ -17,3 +17,5 @@ POOL_PROBES = Counter("mev_ingest_pool_probes", "Emitters probed over RPC (cache
 POOLS = Gauge("mev_ingest_pools", "Emitters known to this replica", ["state"])
 SNAPSHOTS = Counter("mev_ingest_snapshots", "Pool snapshots published, by reason", ["reason"])
 LAST_BLOCK = Gauge("mev_ingest_last_block", "Last completed block number")
+RESYNC = Counter("mev_ingest_resync_pools", "Pools of resync requests by outcome (queued, served, ignored, "
+                 "failed, duplicate)", ["outcome"])

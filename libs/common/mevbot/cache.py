@@ -79,6 +79,13 @@ class Cache:
     def _count(self, layer: str, hit: bool) -> None:
         metrics.CACHE_REQUESTS.labels(self.name, layer, "hit" if hit else "miss").inc()
 
+    def record_hit(self, layer: str = "local") -> None:
+        """Count a lookup a caller answered from its own in-process copy of this cache's values
+        (e.g. the pool registry's decoded detections, kept in front of :meth:`get`): a hit of the
+        local layer that never reaches :meth:`get`, yet belongs in ``mev_cache_hit_rate``."""
+        self._count(layer, True)
+        self._record(True)
+
     def _record(self, hit: bool) -> None:
         totals = self._totals.setdefault(self.name, [0, 0])
         if hit:

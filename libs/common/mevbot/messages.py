@@ -185,6 +185,20 @@ class PoolRejected(Message, frozen=True, kw_only=True, tag="pool_rejected"):
     block_number: int = 0
 
 
+class ResyncRequest(Message, frozen=True, kw_only=True, tag="resync_request"):
+    """A consumer (the detector) asks ingest for fresh snapshots of pools whose state it lost.
+
+    Ingest answers each accepted pool with a ``PoolSnapshot`` (``reason="resync"``) at its last
+    fully processed block, published on the chain stream at a block boundary; unknown or rejected
+    pools are ignored.
+    """
+
+    pools: list[str]
+    reason: str = ""  # why the state is lost (first stale reason), for logs
+    requested_by: str = ""  # replica id of the requester
+    block_number: int = 0  # newest block the requester has seen
+
+
 # --- detection ---------------------------------------------------------------------------------
 
 
@@ -383,6 +397,7 @@ AnyMessage = Union[
     PoolSnapshot,
     BlockHead,
     PoolRejected,
+    ResyncRequest,
     Candidate,
     ExecutionPlan,
     Rejection,

@@ -20,6 +20,7 @@ ROOT = "mev"
 EVENTS_PREFIX = f"{ROOT}.events"  # + "." + event type tag, e.g. mev.events.v3_swap
 POOL_SNAPSHOT = f"{ROOT}.pools.snapshot"
 POOL_REJECTED = f"{ROOT}.pools.rejected"
+POOL_RESYNC = f"{ROOT}.pools.resync"  # core NATS: detector -> ingest (queue group "ingest")
 BLOCK_HEAD = f"{ROOT}.blocks.head"
 CANDIDATES = f"{ROOT}.candidates"
 PLANS = f"{ROOT}.plans"
@@ -94,6 +95,7 @@ SUBJECTS: tuple[SubjectSpec, ...] = (
     ),
     SubjectSpec(BLOCK_HEAD, m.BlockHead, "ingest", "detector", "- (every replica)", f"JetStream {STREAM_CHAIN.name}"),
     SubjectSpec(POOL_REJECTED, m.PoolRejected, "ingest", "operators (tap)", "-", "core"),
+    SubjectSpec(POOL_RESYNC, m.ResyncRequest, "detector", "ingest", "ingest", "core"),
     SubjectSpec(CANDIDATES, m.Candidate, "detector", "validator", "validator (shared durable)", f"JetStream {STREAM_CANDIDATES.name}"),
     SubjectSpec(PLANS, m.ExecutionPlan, "validator", "executor", "executor (shared durable)", f"JetStream {STREAM_PLANS.name}"),
     SubjectSpec(REJECTIONS, m.Rejection, "validator", "operators (tap)", "-", "core"),

@@ -149,3 +149,34 @@ def test_screening_bound_is_an_upper_bound_and_tight_at_zero() -> None:
             for exponent in range(3, 24, 2):
                 x = 10**exponent
                 assert pool.quote_exact_in(zero_for_one, x) <= bound * x * (1 + 1e-12)
+
+
+def test_events_applied_while_a_flush_yields_defer_their_cycles_with_the_oldest_stamp() -> None:
+    """The service publishes each candidate as soon as it is sized and yields to the event loop, so
+    events can be applied in the middle of a flush: cycles they touch are evaluated once, by the
+    next flush, on the newer state, keeping the older event stamp; every candidate's amounts match
+    the state versions it names."""
+    det = core()
+    market(det, live=False)
+    det.on_event(m.V2Sync(chain_id=42161, pool=P1, meta=meta(101), reserve0=4_000 * 10**9, reserve1=75 * 10**19,
+                          received_ns=1_000))
+    det.on_block_head(head(101, 1))
+    flush = det.flush_iter()
+    first = next(flush)
+    assert first is not None and first.event_received_ns == 1_000
+    # mid-flush: P1 moves again (one event of the next block)
+    det.on_event(m.V2Sync(chain_id=42161, pool=P1, meta=meta(102), reserve0=4_100 * 10**9, reserve1=74 * 10**19,
+                          received_ns=2_000))
+    rest = [c for c in flush if c is not None]
+    assert all(P1 not in [h.pool for h in c.hops] for c in rest)  # deferred, not sized on a moving state
+    deferred = {cid for cid, stamp in det.dirty.items() if stamp == 1_000}
+    assert deferred and deferred <= set(det.index.cycles_through(P1)) - {first.cycle_id}
+    later = det.flush()
+    assert later
+    assert all(c.event_received_ns == 1_000 for c in later if c.cycle_id in deferred)
+    for c in [first, *later]:
+        pools = [det.store.ready_pool(h.pool) for h in c.hops]
+        if c is not first:
+            amounts = cycle_amounts(list(zip(pools, [h.zero_for_one for h in c.hops])), c.amount_in)
+            assert amounts == [c.amount_in] + [h.amount_out for h in c.hops]
+            assert c.block_number == 102

@@ -204,3 +204,140 @@ async def test_on_chain_reverts_in_a_row_trip_the_circuit_breaker():
     assert [r.status for r in out if r.status is ExecutionStatus.REVERTED] == [ExecutionStatus.REVERTED] * 2
     assert ex.paused and "circuit breaker" in ex.pause_reason
     assert (await ex.handle_plan(plan(9))).reason == "paused"
+
+
+class RecordingLease:
+    """A KeyLease held for good, writing to ``events`` what a crash could cut in between."""
+
+    def __init__(self, events: list[str], *, fail_add: bool = False) -> None:
+        self.events = events
+        self.fail_add = fail_add
+        self.records: dict[str, bytes] = {}
+        self.fence = 1
+
+    def held(self) -> bool:
+        return True
+
+    async def floor(self) -> int | None:
+        return None
+
+    async def record_next_nonce(self, next_nonce: int) -> bool:
+        return True
+
+    async def release(self) -> None:
+        pass
+
+    async def add_in_flight(self, tx_hash: str, record: bytes) -> None:
+        if self.fail_add:
+            from mevbot.errors import CacheError
+
+            raise CacheError("redis down")
+        self.events.append("record")
+        self.records[tx_hash] = record
+
+    async def remove_in_flight(self, tx_hash: str) -> None:
+        self.events.append("forget")
+        self.records.pop(tx_hash, None)
+
+    async def in_flight(self) -> dict[str, bytes]:
+        return dict(self.records)
+
+
+def leased_engine(rpc: ScriptedRpc, lease: RecordingLease, events: list[str]) -> tuple[Executor, list[ExecutionResult]]:
+    ex, published = engine(rpc)
+    ex.slots[0].lease = lease  # type: ignore[assignment]
+    original_broadcast, original_publish = rpc.broadcast, ex.publish
+
+    async def broadcast(raw: bytes) -> list[EndpointAnswer]:
+        events.append("broadcast")
+        return await original_broadcast(raw)
+
+    async def publish(result: ExecutionResult) -> None:
+        events.append(f"publish:{result.status.value}")
+        await original_publish(result)
+
+    rpc.broadcast = broadcast  # type: ignore[method-assign]
+    ex.publish = publish
+    return ex, published
+
+
+async def test_in_flight_record_is_saved_before_the_send_and_its_announcement():
+    """A process killed right after the broadcast (or the 'sent' result) leaves a record for its
+    successor to adopt: the record is written before any endpoint sees the transaction."""
+    rpc, events = ScriptedRpc(), []
+    lease = RecordingLease(events)
+    ex, _ = leased_engine(rpc, lease, events)
+    r = await ex.handle_plan(plan(1))
+    assert r.status is ExecutionStatus.SENT
+    assert events[:3] == ["record", "broadcast", "publish:sent"], events
+    assert r.tx_hash in lease.records
+    rpc.receipts[r.tx_hash] = {"status": "0x1", "blockNumber": "0x5", "gasUsed": "0x100", "effectiveGasPrice": "0x1",
+                               "logs": []}  # fmt: skip
+    await ex.wait_trackers(1)
+    assert lease.records == {} and events[-1] == "forget"  # settled: the record is cleared
+
+
+async def test_in_flight_record_of_a_refused_send_is_cleared_and_an_unrecordable_tx_is_not_sent():
+    rpc, events = ScriptedRpc(), []
+    lease = RecordingLease(events)
+    ex, _ = leased_engine(rpc, lease, events)
+    rpc.answers = [[EndpointAnswer("a", Answer.REJECTED, "insufficient funds")]]
+    r = await ex.handle_plan(plan(1))
+    assert (r.status, r.reason) == (ExecutionStatus.FAILED, "send_rejected")
+    assert events == ["record", "broadcast", "forget", "publish:failed"] and lease.records == {}
+
+    rpc2, events2 = ScriptedRpc(), []
+    ex2, _ = leased_engine(rpc2, RecordingLease(events2, fail_add=True), events2)
+    r = await ex2.handle_plan(plan(2))
+    assert (r.status, r.reason) == (ExecutionStatus.FAILED, "internal")
+    assert rpc2.broadcasts == [] and "broadcast" not in events2
+    assert (await ex2.handle_plan(plan(3))).nonce == 0  # the reservation was given back
+
+
+async def test_adopted_record_of_a_tx_never_sent_is_dropped_without_a_filler():
+    """Killed between saving the record and the broadcast: the successor finds the transaction
+    unknown and its nonce still open; nothing to settle, and no filler takes the nonce."""
+    rpc, events = ScriptedRpc(), []
+    lease = RecordingLease(events)
+    first, _ = leased_engine(rpc, lease, events)
+
+    async def die(raw: bytes) -> list[EndpointAnswer]:
+        raise asyncio.CancelledError  # the process dies before the transaction leaves
+
+    rpc.broadcast = die  # type: ignore[method-assign]
+    with pytest.raises(asyncio.CancelledError):
+        await first.handle_plan(plan(1))
+    assert len(lease.records) == 1 and "publish:sent" not in events
+
+    rpc2, events2 = ScriptedRpc(), []
+    lease.events = events2
+    second, out = leased_engine(rpc2, lease, events2)
+    second.slots[0].lease = lease  # type: ignore[assignment]
+    assert await second.adopt_in_flight(second.slots[0]) == 1
+    await second.wait_trackers(1)
+    assert lease.records == {} and rpc2.broadcasts == []
+    assert [(r.status, r.reason) for r in out] == [(ExecutionStatus.DROPPED, "not_included")]
+    assert (await second.handle_plan(plan(2))).nonce == 0  # the open nonce is used
+
+
+async def test_adopted_record_of_a_tx_sent_is_settled():
+    rpc, events = ScriptedRpc(), []
+    lease = RecordingLease(events)
+    first, _ = leased_engine(rpc, lease, events)
+    sent = await first.handle_plan(plan(1))
+    await asyncio.sleep(0.02)  # the tracker is polling for the receipt
+    for task in list(first._trackers):
+        task.cancel()  # the process stops with the transaction in flight
+    await asyncio.sleep(0.01)
+    assert sent.tx_hash in lease.records
+
+    rpc2 = ScriptedRpc()
+    rpc2.chain_nonce = 1
+    rpc2.known.add(sent.tx_hash)
+    rpc2.receipts[sent.tx_hash] = {"status": "0x1", "blockNumber": "0x5", "gasUsed": "0x100",
+                                   "effectiveGasPrice": "0x1", "logs": []}  # fmt: skip
+    second, out = leased_engine(rpc2, lease, [])
+    assert await second.adopt_in_flight(second.slots[0]) == 1
+    await second.wait_trackers(1)
+    assert [(r.status, r.tx_hash) for r in out] == [(ExecutionStatus.INCLUDED, sent.tx_hash)]
+    assert lease.records == {}

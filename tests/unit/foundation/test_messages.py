@@ -132,6 +132,8 @@ SAMPLES: list[m.Message] = [
         event_count=3,
     ),
     m.PoolRejected(chain_id=42161, address=ADDR, reason="bait"),
+    m.ResyncRequest(chain_id=42161, pools=[ADDR], reason="missed Mint", requested_by="detector-1",
+                    block_number=123_456_789),
     m.Candidate(
         chain_id=42161,
         candidate_id="c1",

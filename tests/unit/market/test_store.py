@@ -180,3 +180,37 @@ def test_incomplete_snapshot_is_refused() -> None:
     entry, _ = store.add_snapshot(snap.__class__(**{**{f: getattr(snap, f) for f in snap.__struct_fields__},
                                                     "reserve1": None}))
     assert entry is None and V2 in store.rejected and V2 not in store
+
+
+def test_resync_snapshot_replaces_a_stale_pool_and_later_events_apply_on_top() -> None:
+    import msgspec
+
+    store = MarketStore()
+    info = v2_info(V2, WETH, USDC)
+    store.add_snapshot(v2_snapshot(info, 10**20, 3 * 10**11, block=100))
+    store.apply_event(sync(V2, 11 * 10**19, 29 * 10**10, meta(101)))
+    assert store.end_block(head(101, 2)) == 1  # an event of block 101 never arrived: stale
+    assert store.ready_pool(V2) is None and V2 in store.take_resync_requests()
+    stale_version = store.version(V2)
+    store.apply_event(sync(V2, 1, 1, meta(102)))  # buffered while stale; inside the resync snapshot
+    assert store.end_block(head(102, 1)) == 0
+    # ingest's answer: the chain's state at block 102, published after block 102's end marker
+    resync = msgspec.structs.replace(v2_snapshot(info, 13 * 10**19, 27 * 10**10, block=102), reason="resync")
+    entry, is_new = store.add_snapshot(resync)
+    assert entry is not None and not is_new and entry.ready and entry.stale_reason == ""
+    pool = store.ready_pool(V2)
+    assert (pool.reserve0, pool.reserve1) == (13 * 10**19, 27 * 10**10)  # not the buffered block-102 Sync
+    assert store.version(V2) == end_of_block(102) != stale_version
+    assert store.stale_pools() == [] and store.take_resync_requests() == {}
+    # the next block's events apply on top of the snapshot
+    assert store.apply_event(sync(V2, 14 * 10**19, 26 * 10**10, meta(103, 1, 4))) == V2
+    assert store.end_block(head(103, 1)) == 0
+    assert (store.ready_pool(V2).reserve0, store.version(V2)) == (14 * 10**19, position(103, 1, 4))
+
+
+def test_pools_known_only_from_events_are_listed_as_orphans() -> None:
+    store = MarketStore()
+    store.apply_event(sync(V2, 7, 8, meta(101)))  # its snapshot is not in the stream (retention)
+    assert store.orphan_pools() == [V2]
+    store.add_snapshot(v2_snapshot(v2_info(V2, WETH, USDC), 1, 2, block=101))
+    assert store.orphan_pools() == [] and store.is_ready(V2)

@@ -112,6 +112,11 @@ class MarketStore:
     def stale_pools(self) -> list[str]:
         return [a for a, e in self.entries.items() if e.status is PoolStatus.STALE]
 
+    def orphan_pools(self) -> list[str]:
+        """Pools with buffered events but no snapshot (e.g. the snapshot left the stream)."""
+        entries = self.entries
+        return [a for a, queue in self._pending.items() if queue and a not in entries]
+
     def take_resync_requests(self) -> dict[str, str]:
         """Pools that became stale since the last call (pool -> reason)."""
         out, self._resync = self._resync, {}
