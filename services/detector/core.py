@@ -232,13 +232,14 @@ class DetectorCore:
             if entry is None or not entry.ready:
                 return None
             pools.append(entry.state)
-        opportunity = evaluate_cycle(cycle, pools, kinds, self.stats, self.max_input, screen=screen)
-        if opportunity is None:
-            return None
         versions = [(address, entries[address].version) for address in cycle.pools]
         candidate_id = candidate_id_of(cycle.cycle_id, versions)
         if self._last_emitted.get(cycle.cycle_id) == candidate_id:
+            # already emitted on these exact states: same result, no need to size it again
             self.duplicates_suppressed += 1
+            return None
+        opportunity = evaluate_cycle(cycle, pools, kinds, self.stats, self.max_input, screen=screen)
+        if opportunity is None:
             return None
         profit_wei = self.pricer.price_in_native(cycle.start_token, opportunity.profit)
         if profit_wei < self.min_profit_wei:
