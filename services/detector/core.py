@@ -123,7 +123,10 @@ class DetectorCore:
         All dirty owned cycles are screened first (marginal-rate product, microseconds each); the
         survivors are sized exactly in descending order of that product, so the largest
         dislocations come out first and a caller that publishes each one at once does not make
-        them wait for the long tail.
+        them wait for the long tail. Each cycle is sized on the pools' state at that moment (an
+        adapter that yields between candidates lets events in): the versions are read in the same
+        synchronous step as the amounts, and a cycle already emitted on those exact versions is
+        skipped before sizing.
         """
         if not self.dirty:
             return
@@ -182,13 +185,12 @@ class DetectorCore:
             if pause_every_s is not None and clock() - last_yield > pause_every_s:
                 last_yield = clock()
                 yield None
-            newer = pending.get(cycle_id)
-            if newer is not None:
-                # its state changed since the screen and the next flush evaluates it on the newer
-                # state anyway: size it once, then, keeping the older (honest) event stamp
-                if stamp_ns < newer:
-                    pending[cycle_id] = stamp_ns
-                continue
+            if cycle_id in pending:
+                # an event applied while this flush yielded changed one of its pools: it is sized
+                # now on the current state (stamped with the older event, the honest latency) and
+                # stays dirty; the next flush skips the sizing if no pool changed again (same
+                # candidate id), and evaluates the newer state otherwise
+                pending[cycle_id] = min(pending[cycle_id], stamp_ns)
             try:
                 candidate = self._size(cycles[cycle_id], pools, kinds, stamp_ns)
             except Exception as exc:  # noqa: BLE001 - one bad cycle must not stop the others
