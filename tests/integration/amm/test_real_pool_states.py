@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import random
 from itertools import pairwise
-from pathlib import Path
 
 import pytest
 from mevbot.amm.loaders import load_initial_pool_states
@@ -20,11 +19,12 @@ from mevbot.amm.v3_pool import UniswapV3Pool
 from mevbot.errors import AmmError
 
 from tests.integration.amm.v3_lab import V3Lab, random_swaps
+from tests.shared_data import ARBITRUM_DATA
 from tests.unit.amm.peer_cases import cases
 
 pytestmark = pytest.mark.integration
 
-DATA = Path("/work/shared/data/arbitrum")
+DATA = ARBITRUM_DATA
 INCOMPLETE = {"0xc6962004", "0x641c00a8", "0x2f5e87c9", "0xc31e54c7", "0xc6f78049", "0xcda53b1f", "0xdbaeb7f0",
               "0xb0f6ca40"}
 STATES = load_initial_pool_states(DATA / "initial_pool_states.json", DATA / "pools.json")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from pathlib import Path
 
 from mevbot.amm.loaders import pool_from_dict
 
-PEER_DIR = Path("/work/shared/peers/degenbot")
+from tests.shared_data import DEGENBOT_PEER
+
+PEER_DIR = DEGENBOT_PEER
 
 
 @lru_cache(maxsize=1)

@@ -7,14 +7,15 @@ deltas, the tick after, the fee-growth deltas, or the revert (all 50 expected re
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from mevbot.amm.tick_math import getTickAtSqrtRatio
 from mevbot.amm.v3_pool import UniswapV3Pool
 from mevbot.errors import AmmError
 
-VECTORS = Path("/work/shared/data/uniswap_v3_vectors/v3core_pool_swap_vectors.json")
+from tests.shared_data import V3_VECTORS
+
+VECTORS = V3_VECTORS
 CASES = json.loads(VECTORS.read_text())["cases"]
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-from pathlib import Path
 
 import pytest
 from mevbot.chain.create2 import (
@@ -16,7 +15,9 @@ from mevbot.chain.create2 import (
 )
 from mevbot.errors import ConfigError
 
-DATA = Path("/work/shared/data/arbitrum")
+from tests.shared_data import ARBITRUM_DATA
+
+DATA = ARBITRUM_DATA
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="shared Arbitrum data not present")
 
 

@@ -11,7 +11,9 @@ from mevbot.chainconfig import default_chain_config, load_chain_config, parse_ch
 from mevbot.errors import ConfigError
 from mevbot.messages import FlashSourceKind, PoolKind
 
-SHARED = Path("/work/shared/data/arbitrum")
+from tests.shared_data import ARBITRUM_DATA
+
+SHARED = ARBITRUM_DATA
 
 
 def test_arbitrum_defaults() -> None:

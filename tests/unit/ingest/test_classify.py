@@ -70,9 +70,8 @@ def test_unsorted_tokens_and_wrong_spacing_rejected() -> None:
 def test_v2_pair_and_creation_log() -> None:
     from mevbot.chain.create2 import v2_pair_address
 
-    dex = CHAIN.dex("uniswap_v2") if any(d.name == "uniswap_v2" for d in CHAIN.dexes) else None
-    if dex is None:
-        pytest.skip("no uniswap_v2 in the packaged chain config")
+    assert any(d.name == "uniswap_v2" for d in CHAIN.dexes), "the packaged chain config lists uniswap_v2"
+    dex = CHAIN.dex("uniswap_v2")
     pair = v2_pair_address(dex.factory, WETH, USDC, dex.init_code_hash).lower()
     d = classify(pair, answers(dex.factory, WETH, USDC, reserves=True), CHAIN)
     assert d.accepted and d.info.kind is PoolKind.UNISWAP_V2
