@@ -67,14 +67,18 @@ def _raw(env: Env | None, key: str) -> str | None:
     return value if value != "" else None
 
 
+def _present(env: Env | None, key: str, default: object) -> str | None:
+    """The key's value, or None when it is unset and has a default; unset and required raises."""
+    value = _raw(env, key)
+    if value is None and default is _MISSING:
+        raise ConfigError(key, "is required but not set")
+    return value
+
+
 def env_str(key: str, default: str | None | object = _MISSING, *, env: Env | None = None) -> str:
     """A string; without ``default`` the key is required. An empty value counts as missing."""
-    value = _raw(env, key)
-    if value is None:
-        if default is _MISSING:
-            raise ConfigError(key, "is required but not set")
-        return default  # type: ignore[return-value]
-    return value
+    value = _present(env, key, default)
+    return default if value is None else value  # type: ignore[return-value]
 
 
 def env_opt_str(key: str, *, env: Env | None = None) -> str | None:
@@ -90,10 +94,8 @@ def env_int(
     env: Env | None = None,
 ) -> int:
     """An integer (decimal, ``0x`` hex or with ``_`` separators), optionally range-checked."""
-    value = _raw(env, key)
+    value = _present(env, key, default)
     if value is None:
-        if default is _MISSING:
-            raise ConfigError(key, "is required but not set")
         result = int(default)  # type: ignore[call-overload]
     else:
         try:
@@ -112,10 +114,8 @@ def env_float(
     max_value: float | None = None,
     env: Env | None = None,
 ) -> float:
-    value = _raw(env, key)
+    value = _present(env, key, default)
     if value is None:
-        if default is _MISSING:
-            raise ConfigError(key, "is required but not set")
         result = float(default)  # type: ignore[arg-type]
     else:
         try:
@@ -152,10 +152,8 @@ def env_wei(
 
     Parsed with :class:`~decimal.Decimal`, never float: the result is exact or an error.
     """
-    value = _raw(env, key)
+    value = _present(env, key, default)
     if value is None:
-        if default is _MISSING:
-            raise ConfigError(key, "is required but not set")
         result = int(default)  # type: ignore[call-overload]
     else:
         result = parse_wei(value, key=key)
