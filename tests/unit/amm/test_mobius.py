@@ -43,3 +43,34 @@ def test_v2_closed_form_optimum():
     big_a, big_b, big_c = a1 * a2, b1 * b2, b2 * c1 + c2 * a1
     expected = (math.sqrt(big_a * big_b) - big_b) / big_c
     assert float_optimum([(a, True), (b, False)]) == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize("block", range(4))
+def test_two_hop_walk_equals_the_general_walk(block):
+    """The two-hop fast path of the float walk finds the same pieces and optimum as the general one."""
+    from mevbot.amm.cycle import _walk, _walk_two
+
+    from tests.unit.amm.test_cycle_sizing import _random_cycle
+
+    checked = 0
+    for seed in range(block * 250, (block + 1) * 250):
+        hops, max_input = _random_cycle(seed)
+        if len(hops) != 2:
+            continue
+        curves = [pool.float_segments(z) for pool, z in hops]
+        if any(c is None for c in curves):
+            continue
+        for limit in (float(max_input), math.inf, float(max_input) / 1000.0):
+            assert _walk_two(curves[0], curves[1], limit) == _walk(curves, limit), f"seed {seed}"
+        checked += 1
+    assert checked > 50
+    # and on the real two-hop peer cycles, both directions of every pair of real pools
+    pools = REAL[:6]
+    for p in pools:
+        for q in pools:
+            if p is q or {p.token0, p.token1} != {q.token0, q.token1}:
+                continue
+            for z in (True, False):
+                zq = q.token0 == (p.token1 if z else p.token0)
+                curves = [p.float_segments(z), q.float_segments(zq)]
+                assert _walk_two(curves[0], curves[1], 1e30) == _walk(curves, 1e30)

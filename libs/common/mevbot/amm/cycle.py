@@ -102,9 +102,17 @@ def _float_walk(hops: Sequence[Hop], max_input: float) -> tuple[float, float] | 
         if curve is None:
             return None
         curves.append(curve)
+    if len(curves) == 2:
+        return _walk_two(curves[0], curves[1], max_input)
+    return _walk(curves, max_input)
+
+
+def _walk(curves: list, max_input: float) -> tuple[float, float]:
+    """The piece walk of :func:`_float_walk` for any number of hops."""
     n = len(curves)
     idx = [0] * n
     segs = [c.segment(0) for c in curves]
+    seg_lists = [c.segments for c in curves]
     if any(seg is None for seg in segs):
         return 0.0, 0.0
     x_cur = 0.0
@@ -132,17 +140,89 @@ def _float_walk(hops: Sequence[Hop], max_input: float) -> tuple[float, float] | 
         if x_break < x_cur:  # noqa: PLR1730
             x_break = x_cur
         x_end = x_break if x_break < max_input else max_input  # noqa: FURB136
-        if x_end != inf and _slope(segs, x_end)[0] > 1.0:
-            if x_break >= max_input:
-                return max_input, 0.0
-            x_cur = x_break
-            idx[which] += 1
-            seg = curves[which].segment(idx[which])
-            if seg is None:
-                return x_cur, 0.0
-            segs[which] = seg
-            continue
+        if x_end != inf:
+            # composite slope at x_end (inline _slope: this check runs once per piece)
+            y = x_end
+            slope = 1.0
+            for x_lo, _, _, _, _, _, y0, a, b, c in segs:
+                u = y - x_lo
+                den = b + c * u
+                if den <= 0.0 or a <= 0.0 or b <= 0.0:
+                    slope = 0.0
+                    break
+                slope *= a * b / (den * den)
+                y = y0 + a * u / den
+            if slope > 1.0:
+                if x_break >= max_input:
+                    return max_input, 0.0
+                x_cur = x_break
+                k = idx[which] + 1
+                idx[which] = k
+                known = seg_lists[which]
+                seg = known[k] if k < len(known) else curves[which].segment(k)
+                if seg is None:
+                    return x_cur, 0.0
+                segs[which] = seg
+                continue
         return _solve_unit_slope(segs, x_cur, x_end)
+    return min(x_cur, max_input), 0.0
+
+
+def _walk_two(curve0, curve1, max_input: float) -> tuple[float, float]:
+    """:func:`_float_walk` for two hops (two thirds of real arbitrage), with both current segments
+    held in locals: the same pieces, breaks and slope test, without the per-piece tuple work."""
+    seg0 = curve0.segment(0)
+    seg1 = curve1.segment(0)
+    if seg0 is None or seg1 is None:
+        return 0.0, 0.0
+    known0, known1 = curve0.segments, curve1.segments
+    k0 = k1 = 0
+    x_lo0, hi0, _, _, _, _, y00, a0, b0, c0 = seg0
+    x_lo1, hi1, _, _, _, _, y01, a1, b1, c1 = seg1
+    x_cur = 0.0
+    for _ in range(_MAX_WALK):
+        # where hop 1's input leaves its segment, mapped back through hop 0's current segment
+        v1 = inf
+        if hi1 != inf:
+            w = hi1 - y00
+            den = a0 - c0 * w
+            if den > 0.0 and w >= 0.0:
+                v1 = x_lo0 + b0 * w / den
+        if hi0 != inf and hi0 <= v1:
+            x_break, which = hi0, 0
+        else:
+            x_break, which = v1, 1
+        if x_break < x_cur:  # noqa: PLR1730
+            x_break = x_cur
+        x_end = x_break if x_break < max_input else max_input  # noqa: FURB136
+        if x_end != inf:
+            slope = 0.0
+            u = x_end - x_lo0
+            den = b0 + c0 * u
+            if den > 0.0 and a0 > 0.0 and b0 > 0.0:
+                y = y00 + a0 * u / den
+                slope = a0 * b0 / (den * den)
+                u = y - x_lo1
+                den = b1 + c1 * u
+                slope = slope * a1 * b1 / (den * den) if den > 0.0 and a1 > 0.0 and b1 > 0.0 else 0.0
+            if slope > 1.0:
+                if x_break >= max_input:
+                    return max_input, 0.0
+                x_cur = x_break
+                if which == 0:
+                    k0 += 1
+                    seg0 = known0[k0] if k0 < len(known0) else curve0.segment(k0)
+                    if seg0 is None:
+                        return x_cur, 0.0
+                    x_lo0, hi0, _, _, _, _, y00, a0, b0, c0 = seg0
+                else:
+                    k1 += 1
+                    seg1 = known1[k1] if k1 < len(known1) else curve1.segment(k1)
+                    if seg1 is None:
+                        return x_cur, 0.0
+                    x_lo1, hi1, _, _, _, _, y01, a1, b1, c1 = seg1
+                continue
+        return _solve_unit_slope([seg0, seg1], x_cur, x_end)
     return min(x_cur, max_input), 0.0
 
 
@@ -235,19 +315,38 @@ def _left_end(hops: Sequence[Hop], amounts: list[int], min_input: int) -> list[i
 
     Walks back from the last hop: where the forward amounts already sit at a step (one unit less
     input gives less output) a single quote proves it, otherwise ``min_amount_in_for`` finds it.
+    The one-quote probe is only tried where it is likely to succeed: when the hop's input token is
+    not coarser-grained than its output (``amounts[i] <= amounts[i+1]``); an input much larger than
+    its output sits on a wide plateau, where the probe would be a wasted quote.
+
+    When every hop after the first keeps its amount, the smallest input for the first hop's output
+    yields exactly the same later amounts: no forward re-quote is needed.
     """
     need = amounts[-1]
+    n = len(hops)
+    first_changed = n  # lowest hop index > 0 whose input amount moved
     try:
-        for i in range(len(hops) - 1, -1, -1):
+        for i in range(n - 1, -1, -1):
             pool, zero_for_one = hops[i]
             candidate = amounts[i]
-            if need == amounts[i + 1] and (candidate <= 1 or pool.quote_exact_in(zero_for_one, candidate - 1) < need):
+            if need == amounts[i + 1] and (
+                candidate <= 1
+                or (candidate <= amounts[i + 1] and pool.quote_exact_in(zero_for_one, candidate - 1) < need)
+            ):
                 need = candidate
             else:
                 need = pool.min_amount_in_for(zero_for_one, need)
+                if i and need != candidate:
+                    first_changed = i
     except AmmError:
         return amounts
     if min_input <= need < amounts[0]:
+        if first_changed == n:
+            # every later hop keeps its input: hop 0 at ``need`` gives >= amounts[1] (min input for
+            # it) and <= amounts[1] (need < amounts[0], monotone): the same amounts from there on
+            left = amounts.copy()
+            left[0] = need
+            return left
         left = cycle_amounts(hops, need)
         if left[-1] - left[0] >= amounts[-1] - amounts[0]:
             return left

@@ -18,7 +18,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from math import inf
 
-from mevbot.amm.tick_math import MAX_SQRT_RATIO, MIN_SQRT_RATIO, sqrt_ratio_at_tick
+from mevbot.amm.tick_math import _SQRT_RATIO_CACHE, MAX_SQRT_RATIO, MIN_SQRT_RATIO, sqrt_ratio_at_tick
 
 _Q96F = float(1 << 96)
 
@@ -34,6 +34,8 @@ class SegmentCurve:
 
     def segment(self, k: int) -> tuple | None:
         segments = self.segments
+        if k < len(segments):
+            return segments[k]
         while k >= len(segments):
             if self._gen is None:
                 return None
@@ -97,13 +99,15 @@ def _v3_segments(pool, zero_for_one: bool):
     x_acc = 0.0
     y_acc = 0.0
     i = bisect_right(sorted_ticks, pool.tick)
+    ratio_get = _SQRT_RATIO_CACHE.get  # memoised getSqrtRatioAtTick
     if zero_for_one:
         j = i - 1
         end = (MIN_SQRT_RATIO + 1) / _Q96F
         while True:
             if j >= 0:
                 t = sorted_ticks[j]
-                b = sqrt_ratio_at_tick(t) / _Q96F
+                r = ratio_get(t)
+                b = (sqrt_ratio_at_tick(t) if r is None else r) / _Q96F
             else:
                 t = None
                 b = end
@@ -111,10 +115,14 @@ def _v3_segments(pool, zero_for_one: bool):
                 lf = float(liquidity)
                 dx = lf * (1.0 / b - 1.0 / s) / gamma
                 dy = lf * (s - b)
-                yield make_segment(x_acc, x_acc + dx, y_acc, s * s * lf * gamma, lf, s * gamma)
+                a = s * s * lf * gamma
+                c = s * gamma
+                d = lf - c * x_acc
+                yield (x_acc, x_acc + dx, y_acc * c + a, y_acc * d - a * x_acc, c, d, y_acc, a, lf, c)
                 x_acc += dx
                 y_acc += dy
-            s = min(s, b)
+            if b < s:
+                s = b
             if t is None:
                 break
             liquidity -= net[t]
@@ -126,7 +134,8 @@ def _v3_segments(pool, zero_for_one: bool):
         while True:
             if j < n:
                 t = sorted_ticks[j]
-                b = sqrt_ratio_at_tick(t) / _Q96F
+                r = ratio_get(t)
+                b = (sqrt_ratio_at_tick(t) if r is None else r) / _Q96F
             else:
                 t = None
                 b = end
@@ -134,10 +143,14 @@ def _v3_segments(pool, zero_for_one: bool):
                 lf = float(liquidity)
                 dx = lf * (b - s) / gamma
                 dy = lf * (1.0 / s - 1.0 / b)
-                yield make_segment(x_acc, x_acc + dx, y_acc, lf * gamma / s, s * lf, gamma)
+                a = lf * gamma / s
+                sl = s * lf
+                d = sl - gamma * x_acc
+                yield (x_acc, x_acc + dx, y_acc * gamma + a, y_acc * d - a * x_acc, gamma, d, y_acc, a, sl, gamma)
                 x_acc += dx
                 y_acc += dy
-            s = max(s, b)
+            if b > s:
+                s = b
             if t is None:
                 break
             liquidity += net[t]

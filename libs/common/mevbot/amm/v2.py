@@ -9,6 +9,7 @@ fee as n/1e6 instead of 3/1000 gives the same integers because both formulas are
 from __future__ import annotations
 
 from mevbot.amm.base import PoolState, SwapResult
+from mevbot.amm.mobius import single_segment_curve
 from mevbot.errors import AmmError
 
 _PIPS = 1_000_000
@@ -148,8 +149,6 @@ class UniswapV2Pool(PoolState):
         return clone
 
     def float_segments(self, zero_for_one: bool):
-        from mevbot.amm.mobius import single_segment_curve
-
         if self._curve_version != self.state_version:
             self._curve_cache = {}
             self._curve_version = self.state_version

@@ -36,6 +36,7 @@ from mevbot.amm.tick_math import (
     sqrt_ratio_at_tick,
     tick_at_sqrt_ratio,
 )
+from mevbot.amm.mobius import V3Curve
 from mevbot.amm.v3_steps import StepCache
 from mevbot.errors import AmmError
 
@@ -502,8 +503,6 @@ class UniswapV3Pool(PoolState):
     # --- sizing model -----------------------------------------------------------------------------
 
     def float_segments(self, zero_for_one: bool):
-        from mevbot.amm.mobius import V3Curve
-
         if self._curve_version != self.state_version:
             self._curve_cache = {}
             self._curve_version = self.state_version

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 
-from mevbot.amm.liquidity_math import addDelta
+from mevbot.amm.liquidity_math import MAX_UINT128, addDelta
 from mevbot.amm.sqrt_price_math import getNextSqrtPriceFromInput, getNextSqrtPriceFromOutput
 from mevbot.amm.tick_math import (
     _SQRT_RATIO_CACHE,
@@ -80,10 +80,13 @@ class StepCache:
         limit = MIN_SQRT_RATIO + 1 if zero_for_one else MAX_SQRT_RATIO - 1
         price, tick, liquidity = self._price, self._tick, self._liquidity
         cum_in, cum_out, starts, targets = self.cum_in, self.cum_out, self.starts, self.targets
-        made = 0
         ratio_get = _SQRT_RATIO_CACHE.get  # memoised getSqrtRatioAtTick, inline for speed
-        while not self.done and (cum_in[-1] <= until_in or cum_out[-1] <= until_out) and made < max_steps:
-            made += 1
+        c_in, c_out = cum_in[-1], cum_out[-1]
+        done = self.done
+        steps_left = max_steps
+        # (hot loop: locals only, no min/max calls, LiquidityMath.addDelta inlined)
+        while not done and (c_in <= until_in or c_out <= until_out) and steps_left:
+            steps_left -= 1
             compressed = tick // spacing
             if zero_for_one:
                 word_start = ((compressed >> 8) << 8) * spacing
@@ -92,16 +95,16 @@ class StepCache:
                     tick_next, initialized = sorted_ticks[i - 1], True
                 else:
                     tick_next, initialized = word_start, False
-                if tick_next < MIN_TICK:  # noqa: PLR1730 (hot loop: no min/max calls)
+                if tick_next < MIN_TICK:  # noqa: PLR1730
                     tick_next = MIN_TICK
                 price_next = ratio_get(tick_next)
                 if price_next is None:
                     price_next = sqrt_ratio_at_tick(tick_next)
                 target = limit if price_next < limit else price_next  # noqa: FURB136
+                diff = price - target
                 # getAmount0Delta(.., roundUp=True): divRoundingUp(mulDivRoundingUp(L << 96, diff, price), target)
-                amount_in = -(-((liquidity << 96) * (price - target)) // price)
-                amount_in = -(-amount_in // target)
-                amount_out = liquidity * (price - target) // Q96
+                amount_in = -(-(-(-((liquidity << 96) * diff) // price)) // target)
+                amount_out = liquidity * diff >> 96
             else:
                 nxt = compressed + 1
                 word_end = (((nxt >> 8) << 8) + 255) * spacing
@@ -116,21 +119,27 @@ class StepCache:
                 if price_next is None:
                     price_next = sqrt_ratio_at_tick(tick_next)
                 target = limit if price_next > limit else price_next  # noqa: FURB136
-                amount_in = -(-(liquidity * (target - price)) // Q96)
-                amount_out = ((liquidity << 96) * (target - price) // target) // price
-            fee_amount = -(-(amount_in * fee) // complement)
+                diff = target - price
+                amount_in = -(-(liquidity * diff) >> 96)
+                amount_out = ((liquidity << 96) * diff // target) // price
+            c_in += amount_in - (-(amount_in * fee) // complement)  # + fee, rounded up
+            c_out += amount_out
             starts.append((price, liquidity))
             targets.append(target)
-            cum_in.append(cum_in[-1] + amount_in + fee_amount)
-            cum_out.append(cum_out[-1] + amount_out)
+            cum_in.append(c_in)
+            cum_out.append(c_out)
             price = target
             if target == limit:
-                self.done = True
+                done = True
                 break
             if initialized:
                 liquidity_net = net[tick_next]
-                liquidity = addDelta(liquidity, -liquidity_net if zero_for_one else liquidity_net)
+                updated = liquidity - liquidity_net if zero_for_one else liquidity + liquidity_net
+                if updated < 0 or updated > MAX_UINT128:
+                    liquidity = addDelta(liquidity, -liquidity_net if zero_for_one else liquidity_net)  # raises
+                liquidity = updated
             tick = tick_next - 1 if zero_for_one else tick_next
+        self.done = done
         self._price, self._tick, self._liquidity = price, tick, liquidity
 
     def quote_exact_in(self, amount_in: int) -> int:
