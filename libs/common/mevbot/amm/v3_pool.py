@@ -345,6 +345,13 @@ class UniswapV3Pool(PoolState):
         """Exact output for ``amount_in`` (no price limit), from the step cache (see v3_steps)."""
         if amount_in <= 0:
             return 0
+        if self._steps_version == self.state_version:
+            # fast path (sizing quotes one state hundreds of times): the same defensive checks as
+            # _steps, on plain attributes
+            cache = self._step_caches[zero_for_one]
+            if (cache is not None and cache.start_price == self.sqrt_price_x96
+                    and cache.start_liquidity == self.liquidity and cache.pool_fee_pips == self.fee_pips):
+                return cache.quote_exact_in(amount_in)
         steps = self._steps(zero_for_one)
         if steps is None:
             r = self._swap(zero_for_one, amount_in, None, False)

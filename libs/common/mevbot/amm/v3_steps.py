@@ -35,6 +35,8 @@ from mevbot.amm.tick_math import (
 
 Q96 = 1 << 96
 _PIPS = 1_000_000
+_MAX_UINT160 = (1 << 160) - 1
+_MAX_UINT256 = (1 << 256) - 1
 
 
 class StepCache:
@@ -47,6 +49,7 @@ class StepCache:
         "cum_out",
         "done",
         "fee",
+        "pool_fee_pips",
         "start_liquidity",
         "start_price",
         "starts",
@@ -58,6 +61,7 @@ class StepCache:
         self._pool = pool
         self.zero_for_one = zero_for_one
         self.fee = fee_pips
+        self.pool_fee_pips = pool.fee_pips  # the pool's fee attribute when built (stale-cache check)
         self.cum_in = [0]  # C[k]: input (fee included) consumed by the first k complete steps
         self.cum_out = [0]  # O[k]
         self.starts: list[tuple[int, int]] = []  # (price, liquidity) at the start of step k
@@ -156,11 +160,21 @@ class StepCache:
         price, liquidity = self.starts[k]
         less_fee = remaining * (_PIPS - self.fee) // _PIPS
         # the step does not reach its target (amount_in < C[k+1]); liquidity is > 0 here, since a
-        # zero-liquidity step consumes nothing and is always complete
+        # zero-liquidity step consumes nothing and is always complete. The next price is
+        # SqrtPriceMath.getNextSqrtPriceFromInput, inlined for the branches that cannot overflow
+        # (the others go through the full port).
         if self.zero_for_one:
-            nxt = getNextSqrtPriceFromInput(price, liquidity, less_fee, True)
-            return out + liquidity * (price - nxt) // Q96
-        nxt = getNextSqrtPriceFromInput(price, liquidity, less_fee, False)
+            numerator1 = liquidity << 96
+            denominator = numerator1 + less_fee * price
+            if denominator <= _MAX_UINT256:  # product and sum fit: mulDivRoundingUp(num1, P, den)
+                nxt = -(-(numerator1 * price) // denominator)
+            else:
+                nxt = getNextSqrtPriceFromInput(price, liquidity, less_fee, True)
+            return out + (liquidity * (price - nxt) >> 96)
+        if less_fee <= _MAX_UINT160:
+            nxt = price + (less_fee << 96) // liquidity
+        else:
+            nxt = getNextSqrtPriceFromInput(price, liquidity, less_fee, False)
         return out + ((liquidity << 96) * (nxt - price) // nxt) // price
 
     def quote_exact_out(self, amount_out: int) -> tuple[int, int] | None:
