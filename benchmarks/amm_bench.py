@@ -10,7 +10,10 @@ measured on this machine class; degenbot itself is not run here: it needs Python
   before each solve) and warm, and the profit against the reference optimum;
 * that every answer is identical to degenbot's (amount_out, end tick, end sqrtPriceX96).
 
-Run: ``.venv/bin/python benchmarks/amm_bench.py [--reps N] [--json out.json]``. One process, one
+Run: ``.venv/bin/python benchmarks/amm_bench.py [--reps N] [--json out.json]``. To compare with
+degenbot run live in the same session (it needs Python >= 3.12: pyenv's 3.12.1 / 3.13.0 here),
+run its ``bench_degenbot.py --out r05.json`` / ``--out r06.json`` first (see the peers README) and
+pass ``--ref05 r05.json --ref06 r06.json``. One process, one
 core; the machine is shared, so compare figures taken in the same session.
 """
 
@@ -59,10 +62,15 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=100, help="timed calls per V3 case and mode")
     ap.add_argument("--cycle-runs", type=int, default=50)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--ref05", type=Path, default=PEERS / "results-0.5.0.json",
+                    help="degenbot 0.5.0 results (default: the recorded run; pass a live run's --out)")
+    ap.add_argument("--ref06", type=Path, default=PEERS / "results-0.6.0a17.json",
+                    help="degenbot 0.6.0a17 results (default: the recorded run)")
     args = ap.parse_args()
     cases = json.loads((PEERS / "cases.json").read_text())
-    ref05 = json.loads((PEERS / "results-0.5.0.json").read_text())
-    ref06 = json.loads((PEERS / "results-0.6.0a17.json").read_text())
+    ref05 = json.loads(args.ref05.read_text())
+    ref06 = json.loads(args.ref06.read_text())
+    print(f"degenbot figures from {args.ref05} and {args.ref06}")
     t0 = time.perf_counter()
     pools = {pid: pool_from_dict(d) for pid, d in cases["pools"].items()}
     build_s = time.perf_counter() - t0
