@@ -424,6 +424,45 @@ def _middle_targets(consumer: Hop, o0: int, width: int) -> list[int]:
     return sorted(targets)
 
 
+def _min_inputs_sweep(pool: PoolState, zero_for_one: bool, targets: list[int]):
+    """``(o, pool.min_amount_in_for(zero_for_one, o))`` for ascending ``targets`` (targets whose
+    output is unreachable are skipped), the same integers with fewer quotes on runs of consecutive
+    targets: the answer is monotone, so when the previous answer ``m`` already yields ``o`` it is
+    the answer again, and when the previous step moved by one unit, ``m + 1`` is tried first (one
+    quote instead of an exact-output quote and two checks)."""
+    quote = pool.quote_exact_in
+    m_prev = -1
+    out_prev = -1  # quote(m_prev)
+    step_prev = 0
+    o_prev = None
+    for o in targets:
+        if o_prev is not None and o == o_prev + 1:
+            if out_prev >= o:
+                o_prev = o
+                step_prev = 0
+                yield o, m_prev
+                continue
+            if step_prev <= 1:
+                out = quote(zero_for_one, m_prev + 1)
+                if out >= o:  # quote(m_prev) < o <= quote(m_prev + 1)
+                    m_prev += 1
+                    out_prev = out
+                    o_prev = o
+                    step_prev = 1
+                    yield o, m_prev
+                    continue
+        try:
+            m = pool.min_amount_in_for(zero_for_one, o)
+        except AmmError:
+            o_prev = None
+            continue
+        step_prev = m - m_prev if o_prev is not None else 2
+        m_prev = m
+        out_prev = quote(zero_for_one, m) if o_prev is not None and step_prev <= 1 else o
+        o_prev = o
+        yield o, m
+
+
 def _scan_middle(hops: Sequence[Hop], best: list[int], width: int, min_input: int,
                  max_input: int) -> tuple[list[int], int]:
     """Staircase search over the output ``o`` of each hop k whose output is an intermediate token.
@@ -455,11 +494,8 @@ def _scan_middle(hops: Sequence[Hop], best: list[int], width: int, min_input: in
         scored = []
         # the first hop's output is scanned narrowly: its cost is exact, and it only matters much
         # when that intermediate is very coarse
-        for o in _middle_targets(hops[k + 1], o0, width if k else max(4, width // 4)):
-            try:
-                m = pool_k.min_amount_in_for(zfo_k, o)
-            except AmmError:
-                continue
+        targets = _middle_targets(hops[k + 1], o0, width if k else max(4, width // 4))
+        for o, m in _min_inputs_sweep(pool_k, zfo_k, targets):
             a = o
             for pool, z in downstream_hops:
                 a = pool.quote_exact_in(z, a)
