@@ -127,6 +127,14 @@ class UniswapV3Pool(PoolState):
     def initialized_ticks(self) -> list[int]:
         return list(self._sorted)
 
+    def liquidity_net_between(self, lower_tick: int, upper_tick: int) -> int:
+        """Sum of liquidityNet over the initialized ticks t with ``lower_tick < t <= upper_tick``:
+        the in-range liquidity change of a price move from ``lower_tick`` up to ``upper_tick``.
+        O(log n + ticks in between)."""
+        ticks = self._sorted
+        net = self._net
+        return sum(net[ticks[i]] for i in range(bisect_right(ticks, lower_tick), bisect_right(ticks, upper_tick)))
+
     # --- the swap -------------------------------------------------------------------------------
 
     def _swap(self, zero_for_one: bool, amount_specified: int, limit: int | None, full: bool):

@@ -295,16 +295,10 @@ def _liquidity_consistent(pool: Any, old_tick: int, old_liquidity: int) -> bool:
     Liquidity at tick T is the sum of liquidityNet over initialized ticks <= T; a swap from
     ``old_tick`` to ``pool.tick`` crosses exactly the ticks in between. O(log n + ticks crossed).
     """
-    from bisect import bisect_right
-
     new_tick = pool.tick
     if new_tick == old_tick:
         return pool.liquidity == old_liquidity
-    ticks = pool._sorted
-    net = pool._net
     lo, hi = (old_tick, new_tick) if new_tick > old_tick else (new_tick, old_tick)
-    delta = 0
-    for i in range(bisect_right(ticks, lo), bisect_right(ticks, hi)):
-        delta += net[ticks[i]]
+    delta = pool.liquidity_net_between(lo, hi)
     expected = old_liquidity + delta if new_tick > old_tick else old_liquidity - delta
     return expected == pool.liquidity
