@@ -6,10 +6,16 @@
    (``on_log`` for each live log, then ``complete_block`` with the block's authoritative list,
    which dedupes everything and publishes the ``BlockHead``), against a private ``nats-server
    -js``, blocks of ``--per-block`` logs with fresh positions, until ``--events`` were published.
-3. Prints events/s (including the final wait for every JetStream ack) and the added latency
-   from "log received" (stamp given to ``on_log``) to "publish call returned", p50 / p99.
+3. Prints events/s (including the final wait for every JetStream ack), events per CPU-second of
+   this process (user+system, and user only: nats-server is another process) and the added
+   latency from "log received" (stamp given to ``on_log``) to "publish call returned", p50 / p99,
+   with the UTC time and the load average at the end of the run.
 
     .venv/bin/python benchmarks/ingest_bench.py [--events 200000] [--per-block 40] [--mode live|backfill]
+                                                [--loop uvloop|asyncio]
+
+The event loop is uvloop, as the service runs (``mevbot.runtime.runner.run_loop``); ``--loop
+asyncio`` measures the stdlib loop.
 
 In ``backfill`` mode whole blocks go through ``complete_block`` and the stream confirms every 64
 blocks (how a catch-up after a reconnect runs); latency is then measured from the block's start.
@@ -24,6 +30,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -164,11 +171,15 @@ async def run(args: argparse.Namespace) -> dict:
             "latency_p99_us": round(lat[int(len(lat) * 0.99)] / 1000, 1),
             "latency_mean_us": round(statistics.fmean(lat) / 1000, 1),
             "elapsed_s": round(elapsed, 2),
+            "loop": type(asyncio.get_running_loop()).__module__.split(".")[0],
+            "utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
+            "load_average": [round(x, 2) for x in os.getloadavg()],
         }
         return result
     finally:
         await bus.close()
         server.stop()
+        shutil.rmtree(store, ignore_errors=True)  # the private server's JetStream files
 
 
 def main() -> None:
@@ -179,10 +190,17 @@ def main() -> None:
     parser.add_argument("--record-s", type=float, default=3.0)
     parser.add_argument("--mode", choices=("live", "backfill"), default="live",
                         help="live: on_log per log then the block end (confirmed per block); backfill: whole blocks")
+    parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop",
+                        help="event loop: uvloop as the service runs (default), or the stdlib one")
     parser.add_argument("--logs", help="JSON file of recorded logs (default: record from anvil now)")
     args = parser.parse_args()
     os.environ.setdefault("LOG_LEVEL", "warning")
-    result = asyncio.run(run(args))
+    if args.loop == "uvloop":  # as the service runs (mevbot.runtime.runner.run_loop)
+        from mevbot.runtime.runner import run_loop
+
+        result = run_loop(run(args))
+    else:
+        result = asyncio.run(run(args))
     print(json.dumps(result, indent=2))
 
 

@@ -46,7 +46,7 @@ class Ledger:
         self.completed[last_number] = BlockRecord(last_number, last_hash.lower())
         self.last_number = last_number  # cached: read for every log
         self.open: BlockRecord | None = None
-        self._open_seen: set[int] = set()
+        self.open_seen: set[int] = set()  # log indexes of the open block handled (published or not an event)
         self.max_open_log_index = -1
 
     # --- reading -------------------------------------------------------------------------------
@@ -78,7 +78,7 @@ class Ledger:
 
     def is_published(self, block_hash: str, log_index: int) -> bool:
         """True when this log of the open block was already published."""
-        return self.open is not None and self.open.hash == block_hash and log_index in self._open_seen
+        return self.open is not None and self.open.hash == block_hash and log_index in self.open_seen
 
     # --- the open block -------------------------------------------------------------------------
 
@@ -87,7 +87,7 @@ class Ledger:
             raise StateError(f"cannot open block {number}: next is {self.next_number}")
         if self.open is None:
             self.open = BlockRecord(number, block_hash)
-            self._open_seen = set()
+            self.open_seen = set()
             self.max_open_log_index = -1
         elif self.open.hash != block_hash:
             raise StateError(f"block {number} already open with hash {self.open.hash}, got {block_hash}")
@@ -96,12 +96,20 @@ class Ledger:
     def record(self, event: m.PoolEvent) -> bool:
         """Note a published event of the open block; False when it is a duplicate (do not publish)."""
         meta = event.meta
-        record = self.open_block(meta.block_number, meta.block_hash)
-        if meta.log_index in self._open_seen:
+        return self.add(meta.block_number, meta.block_hash, meta.log_index, event)
+
+    def add(self, number: int, block_hash: str, log_index: int, event: m.PoolEvent) -> bool:
+        """:meth:`record` with the event's position given (the engine parsed it already): the hot
+        path, one call per event. False when it is a duplicate (do not publish)."""
+        record = self.open
+        if record is None or record.hash != block_hash or record.number != number:
+            record = self.open_block(number, block_hash)
+        seen = self.open_seen
+        if log_index in seen:
             return False
-        self._open_seen.add(meta.log_index)
+        seen.add(log_index)
         record.events.append(event)
-        self.max_open_log_index = max(self.max_open_log_index, meta.log_index)
+        self.max_open_log_index = max(self.max_open_log_index, log_index)
         return True
 
     def mark_seen(self, number: int, block_hash: str, log_index: int) -> bool:
@@ -110,9 +118,9 @@ class Ledger:
         False when it was handled before.
         """
         self.open_block(number, block_hash)
-        if log_index in self._open_seen:
+        if log_index in self.open_seen:
             return False
-        self._open_seen.add(log_index)
+        self.open_seen.add(log_index)
         self.max_open_log_index = max(self.max_open_log_index, log_index)
         return True
 
@@ -129,7 +137,7 @@ class Ledger:
         self.completed[number] = record
         self.last_number = number
         self.open = None
-        self._open_seen = set()
+        self.open_seen = set()
         self.max_open_log_index = -1
         while len(self.completed) > self.window:
             self.completed.popitem(last=False)
@@ -141,7 +149,7 @@ class Ledger:
         """Abandon the open block (its hash lost a reorg); returns reversals of what it published."""
         events = self.open.events if self.open else []
         self.open = None
-        self._open_seen = set()
+        self.open_seen = set()
         self.max_open_log_index = -1
         return [reversal(e) for e in reversed(events)]
 

@@ -8,6 +8,7 @@ only for confirmed blocks, so a crash never skips an unpublished one.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from typing import Any
 
@@ -55,9 +56,12 @@ class Publisher:
         self._pending_heads: list[int] = []  # block ends published but not confirmed yet
         self.confirmed_block: int | None = None
         self._wire: dict[str, str] = {}
+        self._event_wire: dict[type, str] = {}  # event class -> wire subject
         self.events = 0
         self._counted = 0
         self.replays = 0
+        self._requests = 0  # confirmation requests sent (reply tokens, see _request)
+        self._token_prefix = f"ingest-{secrets.token_hex(4)}-"
 
     def _wire_subject(self, subject: str) -> str:
         wire = self._wire.get(subject)
@@ -69,11 +73,57 @@ class Publisher:
         if not self.fast:
             await self.bus.publish_async(subject, message)
             return
-        wire, data = self._wire_subject(subject), _encode(message)
+        await self._send_wire(self._wire_subject(subject), message, msg_id)
+
+    async def _send_wire(self, wire: str, message: m.Message, msg_id: str) -> None:
+        """Chain ``message`` after the previous one and hand it to NATS (no ack: see the class)."""
+        data = _encode(message)
+        action = self._frame(wire, data, msg_id)
+        if action:
+            await self._finish(action, wire, data, msg_id)
+
+    def _frame(self, wire: str, data: bytes, msg_id: str) -> int:
+        """Chain and frame one message straight into nats-py's pending buffer (synchronous).
+
+        nats-py's publish() re-validates the subject, re-encodes our two constant header names and
+        builds the frame in three steps on every call (~3 us of ~5 us per message): here one bytes
+        formatting (byte for byte its HPUB frame), appended to the pending buffer exactly as its
+        ``_send_command()`` does. Returns what is left to do (:meth:`_finish`): ``0`` nothing,
+        ``_KICK`` start nats-py's flusher (as publish() does), ``_FORCE`` flush now (buffer over
+        its limit), ``_FALLBACK`` nothing was chained: publish through nats-py (disconnected, or
+        a payload over the server's limit).
+        """
+        nc = self.bus.nc
+        if not (_FAST_HPUB and len(data) < nc._max_payload and nc.is_connected):
+            return _FALLBACK
         self._block.append((wire, data, msg_id))
         prev, self._prev_id = self._prev_id, msg_id
+        id_b = msg_id.encode()
+        if prev:
+            prev_b = prev.encode()
+            hdr_len = _HDR_CHAINED_LEN + len(id_b) + len(prev_b)
+            frame = _HPUB_CHAINED % (wire.encode(), hdr_len, hdr_len + len(data), id_b, prev_b, data)
+        else:
+            hdr_len = _HDR_FIRST_LEN + len(id_b)
+            frame = _HPUB_FIRST % (wire.encode(), hdr_len, hdr_len + len(data), id_b, data)
+        nc._pending.append(frame)
+        nc._pending_data_size += len(frame)
+        if 0 < nc._max_pending_size < nc._pending_data_size:
+            return _FORCE
+        if nc._flush_queue is not None and nc._flush_queue.empty():
+            return _KICK
+        return 0
+
+    async def _finish(self, action: int, wire: str, data: bytes, msg_id: str) -> None:
+        """The rest of :meth:`_frame`'s work; a failure is left to the block's confirmation,
+        which replays the block."""
         try:
-            await self._publish(wire, data, msg_id, prev)
+            if action == _FALLBACK:
+                self._block.append((wire, data, msg_id))
+                prev, self._prev_id = self._prev_id, msg_id
+                await self._publish(wire, data, msg_id, prev)
+            else:
+                await self.bus.nc._flush_pending(force_flush=action == _FORCE)
         except Exception:  # noqa: BLE001, S110 - the block's confirmation replays it
             pass
 
@@ -94,7 +144,16 @@ class Publisher:
     async def event(self, event: m.PoolEvent) -> None:
         meta = event.meta
         msg_id = f"{self.chain_id}:{meta.block_hash}:{meta.log_index}:{'r' if meta.removed else 'p'}"
-        await self._send(_EVENT_SUBJECTS[type(event)], event, msg_id)
+        if self.fast:  # _send_wire written out: the hot path
+            wire = self._event_wire.get(type(event))
+            if wire is None:
+                wire = self._event_wire[type(event)] = self._wire_subject(_EVENT_SUBJECTS[type(event)])
+            data = _encode(event)
+            action = self._frame(wire, data, msg_id)
+            if action:
+                await self._finish(action, wire, data, msg_id)
+        else:
+            await self.bus.publish_async(_EVENT_SUBJECTS[type(event)], event)
         self.events += 1
 
     async def snapshot(self, snapshot: m.PoolSnapshot) -> None:
@@ -112,7 +171,7 @@ class Publisher:
         later block (:attr:`confirmed_block` says how far the stream confirmed)."""
         _PUBLISHED.inc(self.events - self._counted)  # counted per block: cheaper than per event
         self._counted = self.events
-        metrics.MESSAGES.labels(SERVICE, subj.BLOCK_HEAD, "published").inc()
+        _HEADS_PUBLISHED.inc()
         if not self.fast:
             await self.bus.publish_async(subj.BLOCK_HEAD, head)
             self.confirmed_block = head.block_number
@@ -150,9 +209,7 @@ class Publisher:
                     self._prev_id = prev
                 wire, data, msg_id = self._block[-1]
                 expected = self._prev_id if (replay or not resend_last) else _previous_id(self._block, self._confirmed_id)
-                reply = await self.bus.nc.request(wire, data, timeout=self.ack_timeout_s,
-                                                  headers=_headers(msg_id, expected))
-                error = _ack_error(reply.data)
+                error = _ack_error(await self._request(wire, data, msg_id, expected))
                 if error is None:
                     break
                 log.warning("block refused by JetStream: replaying", block=block, error=error)
@@ -166,6 +223,52 @@ class Publisher:
         if self._pending_heads:
             self.confirmed_block = self._pending_heads[-1]
             self._pending_heads.clear()
+
+    async def _request(self, wire: str, data: bytes, msg_id: str, expected_last: str | None) -> bytes:
+        """Publish one chained message with a reply subject; the stream's ack (its body).
+
+        What ``nc.request`` does, minus its per-call costs (~20 us of CPU per block: subject
+        validation, header encoding, a random token from ``os.urandom``, ``asyncio.wait_for``): the
+        HPUB frame is built here, the reply goes to nats-py's own response subscription (the
+        ``_resp_map`` future is set by its handler) under a token of ours, and a timer handle
+        enforces the timeout. Raises on timeout, no responders or a closed connection (the
+        caller replays the block).
+        """
+        nc = self.bus.nc
+        if not (_FAST_REQUEST and nc.is_connected and len(data) < nc._max_payload):
+            reply = await nc.request(wire, data, timeout=self.ack_timeout_s, headers=_headers(msg_id, expected_last))
+            return reply.data
+        if not nc._resp_sub_prefix:
+            await nc._init_request_sub()
+        self._requests += 1
+        # '-' is outside the NUID alphabet: never one of nats-py's tokens; the random part keeps
+        # two publishers on one connection apart
+        token = f"{self._token_prefix}{self._requests}"
+        inbox = nc._resp_sub_prefix + token.encode()
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        nc._resp_map[token] = future
+        timer = loop.call_later(self.ack_timeout_s, _expire, future)
+        try:
+            id_b = msg_id.encode()
+            if expected_last:
+                prev_b = expected_last.encode()
+                hdr_len = _HDR_CHAINED_LEN + len(id_b) + len(prev_b)
+                frame = _HPUB_REQUEST_CHAINED % (wire.encode(), inbox, hdr_len, hdr_len + len(data), id_b, prev_b, data)
+            else:
+                hdr_len = _HDR_FIRST_LEN + len(id_b)
+                frame = _HPUB_REQUEST_FIRST % (wire.encode(), inbox, hdr_len, hdr_len + len(data), id_b, data)
+            nc._pending.append(frame)
+            nc._pending_data_size += len(frame)
+            if nc._flush_queue is not None and nc._flush_queue.empty():
+                await nc._flush_pending()
+            msg = await future
+        finally:
+            timer.cancel()
+            nc._resp_map.pop(token, None)
+        if msg.headers and msg.headers.get("Status") == _NO_RESPONDERS:
+            raise MevbotError(f"no responders on {wire} (stream missing?)")
+        return msg.data
 
     async def rejected(self, address: str, reason: str, block_number: int) -> None:
         if address in self._rejected_sent:
@@ -189,12 +292,44 @@ class Publisher:
         await self.bus.flush(timeout_s)
 
 
+def _has_nats_internals(*names: str) -> bool:
+    """Whether the nats-py we run has the internals ``_send_wire`` / ``_request`` use."""
+    try:
+        from nats.aio.client import Client
+
+        client = Client()
+        return all(hasattr(client, name) for name in names)
+    except Exception:  # noqa: BLE001 - another nats-py: use the public publish() / request()
+        return False
+
+
 try:  # the HPUB frame builder of the nats-py version we run (see Publisher._publish)
     from nats.protocol.command import hpub_cmd as _hpub_cmd
 
-    _FAST_HPUB = True
+    # pending buffer + flusher (Publisher._send_wire)
+    _FAST_HPUB = _has_nats_internals("_pending", "_pending_data_size", "_max_pending_size", "_flush_queue",
+                                     "_max_payload", "_flush_pending", "_send_command")
 except ImportError:  # pragma: no cover - another nats-py: use the public publish()
     _FAST_HPUB = False
+# nats-py's response subscription (Publisher._request)
+_FAST_REQUEST = _FAST_HPUB and _has_nats_internals("_resp_map", "_resp_sub_prefix", "_init_request_sub")
+_NO_RESPONDERS = "503"
+_KICK, _FORCE, _FALLBACK = 1, 2, 3  # Publisher._frame: what is left to do
+
+
+def _expire(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError())
+
+
+# The HPUB frame of a chained message, byte for byte what nats-py's hpub_cmd() builds (with an
+# empty reply): "HPUB <subject>  <header len> <total len>\r\n<headers><payload>\r\n".
+_HPUB_CHAINED = b"HPUB %s  %d %d\r\nNATS/1.0\r\nNats-Msg-Id: %s\r\nNats-Expected-Last-Msg-Id: %s\r\n\r\n%s\r\n"
+_HPUB_FIRST = b"HPUB %s  %d %d\r\nNATS/1.0\r\nNats-Msg-Id: %s\r\n\r\n%s\r\n"
+_HPUB_REQUEST_CHAINED = b"HPUB %s %s %d %d\r\nNATS/1.0\r\nNats-Msg-Id: %s\r\nNats-Expected-Last-Msg-Id: %s\r\n\r\n%s\r\n"
+_HPUB_REQUEST_FIRST = b"HPUB %s %s %d %d\r\nNATS/1.0\r\nNats-Msg-Id: %s\r\n\r\n%s\r\n"
+_HDR_CHAINED_LEN = len(b"NATS/1.0\r\nNats-Msg-Id: \r\nNats-Expected-Last-Msg-Id: \r\n\r\n")
+_HDR_FIRST_LEN = len(b"NATS/1.0\r\nNats-Msg-Id: \r\n\r\n")
 
 
 def _headers(msg_id: str, expected_last: str | None) -> dict[str, str]:
@@ -221,6 +356,7 @@ _encode = msgspec.json.Encoder().encode
 _EVENT_SUBJECTS = {cls: f"{subj.EVENTS_PREFIX}.{cls.__struct_config__.tag}"
                    for cls in (m.V2Sync, m.V2Swap, m.V3Swap, m.V3Mint, m.V3Burn, m.AlgebraFee)}
 _PUBLISHED = stats.LOGS.labels("published")
+_HEADS_PUBLISHED = metrics.MESSAGES.labels(SERVICE, subj.BLOCK_HEAD, "published")
 
 
 class Checkpoint(msgspec.Struct, frozen=True):

@@ -43,6 +43,8 @@ class PoolRegistry:
         self.accepted: dict[str, Detection] = {}  # hot path: emitter -> accepted detection
         self._rejected: dict[str, tuple[Detection, float]] = {}  # emitter -> (detection, expires monotonic)
         self.probes = 0  # addresses probed by this instance
+        # counts a lookup answered in-process as a hit of the cache's local layer (None: no cache)
+        self.record_hit = getattr(cache, "record_hit", None)
 
     def _key(self, address: str) -> str:
         return f"{self.chain.chain_id}:{address}"
@@ -58,9 +60,8 @@ class PoolRegistry:
     def _count_hit(self) -> None:
         # the registry's own dicts are the in-process layer in front of the cache: without this,
         # the cache only ever sees an address's first lookup (a miss) and the rate reads 0
-        record_hit = getattr(self.cache, "record_hit", None)
-        if record_hit is not None:
-            record_hit()
+        if self.record_hit is not None:
+            self.record_hit()
 
     def known(self, address: str) -> Detection | None:
         """The in-process answer, without I/O and not counted (None: ask :meth:`detect`)."""

@@ -76,24 +76,27 @@ class Cache:
         total = self.hits + self.misses
         return self.hits / total if total else 0.0
 
-    def _count(self, layer: str, hit: bool) -> None:
-        metrics.CACHE_REQUESTS.labels(self.name, layer, "hit" if hit else "miss").inc()
+    def _count(self, layer: str, hit: bool, n: int = 1) -> None:
+        metrics.CACHE_REQUESTS.labels(self.name, layer, "hit" if hit else "miss").inc(n)
 
-    def record_hit(self, layer: str = "local") -> None:
-        """Count a lookup a caller answered from its own in-process copy of this cache's values
-        (e.g. the pool registry's decoded detections, kept in front of :meth:`get`): a hit of the
-        local layer that never reaches :meth:`get`, yet belongs in ``mev_cache_hit_rate``."""
-        self._count(layer, True)
-        self._record(True)
+    def record_hit(self, layer: str = "local", n: int = 1) -> None:
+        """Count ``n`` lookups a caller answered from its own in-process copy of this cache's values
+        (e.g. the pool registry's decoded detections, kept in front of :meth:`get`): hits of the
+        local layer that never reach :meth:`get`, yet belong in ``mev_cache_hit_rate``. A hot path
+        may count them itself and report them in bulk (``n`` > 1)."""
+        if n <= 0:
+            return
+        self._count(layer, True, n)
+        self._record(True, n)
 
-    def _record(self, hit: bool) -> None:
+    def _record(self, hit: bool, n: int = 1) -> None:
         totals = self._totals.setdefault(self.name, [0, 0])
         if hit:
-            self.hits += 1
-            totals[0] += 1
+            self.hits += n
+            totals[0] += n
         else:
-            self.misses += 1
-            totals[1] += 1
+            self.misses += n
+            totals[1] += n
         metrics.CACHE_HIT_RATE.labels(self.name).set(totals[0] / (totals[0] + totals[1]))
 
     async def ping(self) -> bool:
