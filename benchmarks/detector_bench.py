@@ -13,14 +13,22 @@ Markets:
 Phases per market:
   1. throughput: every block published back to back as fast as possible; events/s = events the
      detector applied / time until it applied the last one (read from its /metrics).
-  2. latency: paced at ``--rate`` events/s in blocks of ``--block-events`` (Arbitrum: 4 blocks/s);
-     latency = candidate arrival here - ``event_received_ns`` (this script's publish stamp of the
-     oldest event that touched the cycle since its last evaluation), p50/p99, over all candidates
-     and over the first candidate of each block; ``detect_internal`` = the candidate's
-     ``detected_ns`` (built, before publish) - the same stamp.
+  2. latency at ``--rate`` events/s (default 1,000), each event stamped (``received_ns``, as ingest
+     stamps each log) just before it is encoded and published:
+       * ``steady`` (the target's condition): events arrive one by one on a Poisson process at the
+         rate, as Arbitrum's sequencer feed delivers them; a block's BlockHead follows its last
+         event (``even``: evenly spaced instead);
+       * ``burst``: the ``--block-events`` events of a block back to back every block interval
+         (1,000/s = 4 blocks/s x 250), then its BlockHead: what a block-polling ingest produces.
+     Per candidate: arrival at this script's subscriber - the stamp of the oldest event that
+     dirtied its cycle since its last evaluation (``from_oldest``) and - the stamp of the newest
+     event its state includes (``from_newest``, from the chain positions in ``state_versions``);
+     p50 / p99 / p99.9 / max; also the first candidate per triggering event and ``internal``
+     (``detected_ns`` - stamp: built, before publish).
   3. memory: the detector's VmRSS at the end.
 
     .venv/bin/python benchmarks/detector_bench.py [--market arbitrum|synthetic|both] [--events N]
+        [--modes steady burst] [--detector-env DETECTOR_SIZING=full DETECTOR_IDLE_FLUSH_MS=20]
 """
 
 from __future__ import annotations
@@ -28,9 +36,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
+import random
 import re
-import statistics
 import subprocess
 import sys
 import time
@@ -89,9 +98,9 @@ def subject_of(message: m.Message) -> str:
 class Detector:
     """The detector as a child process on a free port."""
 
-    def __init__(self, namespace: str, port: int) -> None:
+    def __init__(self, namespace: str, port: int, extra_env: dict | None = None) -> None:
         env = dict(os.environ, NATS_URL=NATS_URL, MEV_NAMESPACE=namespace, HTTP_PORT=str(port), LOG_LEVEL="warning",
-                   LOG_FORMAT="console", REPLICA_ID="bench-0", PYTHONPATH=str(ROOT))
+                   LOG_FORMAT="console", REPLICA_ID="bench-0", PYTHONPATH=str(ROOT), **(extra_env or {}))
         self.port = port
         self.proc = subprocess.Popen([sys.executable, "-m", "services.detector"], cwd=ROOT, env=env,
                                      stdout=subprocess.DEVNULL, stderr=open(f"/tmp/detector-bench-{namespace}.log", "w"))
@@ -141,8 +150,125 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def position_of(event: m.PoolEvent) -> int:
+    """The pool version this event produces (mevbot.market.versions.position)."""
+    meta = event.meta
+    return (meta.block_number << 40) | (meta.tx_index << 20) | meta.log_index
+
+
+def pct(values: list[float], q: float) -> float:
+    """Nearest-rank percentile of sorted ``values``."""
+    return values[min(len(values) - 1, max(0, math.ceil(q * len(values)) - 1))]
+
+
+def describe(values: list[float]) -> dict:
+    values = sorted(values)
+    if not values:
+        return {"n": 0}
+    return {"n": len(values), "p50": round(pct(values, 0.5), 3), "p99": round(pct(values, 0.99), 3),
+            "p99.9": round(pct(values, 0.999), 3), "max": round(values[-1], 3)}
+
+
+class LatencyProbe:
+    """Candidate arrival here - the publish stamp of the events that made its cycle dirty.
+
+    Every event is stamped (``received_ns``, as ingest stamps each log) just before it is encoded
+    and published. Per candidate:
+      * ``from_oldest``: arrival - ``event_received_ns`` (the detector's stamp of the *oldest* event
+        that dirtied the cycle since its last evaluation),
+      * ``from_newest``: arrival - the stamp of the *newest* event the candidate's state includes
+        (the event whose chain position is the highest of its ``state_versions``),
+      * ``first_per_event``: the first candidate to arrive for each oldest-dirtying event,
+      * ``internal``: ``detected_ns`` (candidate built, before publish) - ``event_received_ns``.
+    """
+
+    def __init__(self) -> None:
+        self.stamps: dict[tuple[str, int], int] = {}  # (pool, version) -> publish stamp
+        self.active = False
+        self.reset()
+
+    def reset(self) -> None:
+        self.oldest: list[float] = []
+        self.newest: list[float] = []
+        self.internal: list[float] = []
+        self.first: dict[int, float] = {}
+        self.unmatched = 0
+        self.since_ns = time.time_ns()
+
+    def start(self) -> None:
+        self.reset()
+        self.active = True
+
+    def stop(self) -> None:
+        self.active = False
+
+    def stamp(self, event: m.PoolEvent) -> m.PoolEvent:
+        now = time.time_ns()
+        self.stamps[(event.pool, position_of(event))] = now
+        return msgspec.structs.replace(event, received_ns=now)
+
+    async def on_candidate(self, msg) -> None:
+        now = time.time_ns()
+        if not self.active:
+            return
+        c = m.decode(msg.data, m.Candidate)
+        if c.event_received_ns < self.since_ns:
+            return  # dirtied before this phase
+        latency = (now - c.event_received_ns) / 1e6
+        self.oldest.append(latency)
+        self.internal.append((c.detected_ns - c.event_received_ns) / 1e6)
+        self.first.setdefault(c.event_received_ns, latency)
+        newest = max((self.stamps.get((v.pool, v.version), 0) for v in c.state_versions), default=0)
+        if newest:
+            self.newest.append((now - newest) / 1e6)
+        else:
+            self.unmatched += 1
+
+    def summary(self) -> dict:
+        return {"candidates": len(self.oldest), "from_oldest_ms": describe(self.oldest),
+                "from_newest_ms": describe(self.newest), "first_per_event_ms": describe(list(self.first.values())),
+                "internal_ms": describe(self.internal)}
+
+
+async def publish_steady(nc, bus: NatsBus, blocks, rate: float, probe: LatencyProbe, *, poisson: bool) -> int:
+    """Every event at its own time: a Poisson process (or evenly spaced) at ``rate`` events/s,
+    each block's BlockHead right after its last event (the sequencer feed's shape)."""
+    rng = random.Random(11)
+    sent = 0
+    due = time.perf_counter()
+    for events, head in blocks:
+        for e in events:
+            due += rng.expovariate(rate) if poisson else 1.0 / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await nc.publish(bus.wire(subject_of(e)), m.encode(probe.stamp(e)))
+            sent += 1
+        await nc.publish(bus.wire(subj.BLOCK_HEAD), m.encode(head))
+    await nc.flush()
+    return sent
+
+
+async def publish_bursts(nc, bus: NatsBus, blocks, blocks_per_s: float, probe: LatencyProbe) -> int:
+    """A block's events back to back every ``1 / blocks_per_s`` s, then its BlockHead (each event
+    stamped at its own publish)."""
+    sent = 0
+    start = time.perf_counter()
+    for k, (events, head) in enumerate(blocks):
+        delay = start + k / blocks_per_s - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        for e in events:
+            await nc.publish(bus.wire(subject_of(e)), m.encode(probe.stamp(e)))
+        await nc.publish(bus.wire(subj.BLOCK_HEAD), m.encode(head))
+        await nc.flush()
+        sent += len(events)
+    return sent
+
+
 async def run_market(name: str, market: SyntheticMarket, n_events: int, rate: int, block_events: int,
-                     size_fraction: tuple[float, float], latency_s: float) -> dict:
+                     size_fraction: tuple[float, float], latency_s: float,
+                     modes: tuple[str, ...] = ("steady", "burst"), detector_env: dict | None = None) -> dict:
     namespace = f"bench{uuid.uuid4().hex[:8]}"
     bus = NatsBus(NATS_URL, service="bench", namespace=namespace, chain_id=CHAIN_ID)
     await bus.connect()
@@ -155,7 +281,7 @@ async def run_market(name: str, market: SyntheticMarket, n_events: int, rate: in
         for snap in market.snapshots:
             await bus.publish_async(subj.POOL_SNAPSHOT, snap)
         await bus.flush()
-        detector = Detector(namespace, free_port())
+        detector = Detector(namespace, free_port(), detector_env)
         await detector.wait_ready()
         client = httpx.AsyncClient(timeout=120)
         text = (await client.get(f"http://127.0.0.1:{detector.port}/metrics")).text
@@ -190,52 +316,29 @@ async def run_market(name: str, market: SyntheticMarket, n_events: int, rate: in
         result["detector_cpu_share"] = round(cpu / elapsed, 2)
         result["events_per_detector_cpu_s"] = round(count / cpu) if cpu else None
 
-        # 2. latency at a paced rate
-        latencies: list[float] = []
-        internal: list[float] = []
-        first_of_block: dict[int, float] = {}  # block -> latency of its first candidate to arrive
-
-        async def on_candidate(msg) -> None:
-            now = time.time_ns()
-            c = m.decode(msg.data, m.Candidate)
-            if c.event_received_ns:
-                latency = (now - c.event_received_ns) / 1e6
-                latencies.append(latency)
-                internal.append((c.detected_ns - c.event_received_ns) / 1e6)
-                first_of_block.setdefault(c.block_number, latency)
-
-        await nc.subscribe(bus.wire(subj.CANDIDATES), cb=on_candidate)
-        blocks_per_s = rate / block_events
-        n_latency_blocks = int(latency_s * blocks_per_s)
-        latency_blocks = list(market.blocks(n_latency_blocks, block_events, size_fraction, arbitrageur=arbitrageur))
-        start = time.perf_counter()
-        sent = 0
-        for k, (events, head) in enumerate(latency_blocks):
-            target = start + k / blocks_per_s
-            delay = target - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            stamp = time.time_ns()
-            for e in events:
-                await nc.publish(bus.wire(subject_of(e)), m.encode(msgspec.structs.replace(e, received_ns=stamp)))
-            await nc.publish(bus.wire(subj.BLOCK_HEAD), m.encode(head))
-            await nc.flush()
-            sent += len(events)
-        await asyncio.sleep(1.0)
-        paced_s = time.perf_counter() - start
-        result["latency_rate_events_per_s"] = round(sent / paced_s)
-        result["latency_candidates"] = len(latencies)
-        if latencies:
-            latencies.sort()
-            internal.sort()
-            result["latency_ms_p50"] = round(statistics.median(latencies), 3)
-            result["latency_ms_p99"] = round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 3)
-            result["detect_internal_ms_p50"] = round(statistics.median(internal), 3)
-            result["detect_internal_ms_p99"] = round(internal[min(len(internal) - 1, int(len(internal) * 0.99))], 3)
-            # the best-ranked candidate of each block (the detector sizes largest dislocation first)
-            firsts = sorted(first_of_block.values())
-            result["first_candidate_of_block_ms_p50"] = round(statistics.median(firsts), 3)
-            result["first_candidate_of_block_ms_p99"] = round(firsts[min(len(firsts) - 1, int(len(firsts) * 0.99))], 3)
+        # 2. latency at 1,000 events/s: a steady stream (the target), then 250-event bursts
+        probe = LatencyProbe()
+        await nc.subscribe(bus.wire(subj.CANDIDATES), cb=probe.on_candidate)
+        await asyncio.sleep(1.0)  # let the throughput phase's last evaluations go out
+        for mode in modes:
+            blocks_per_s = rate / block_events
+            n_latency_blocks = max(1, int(latency_s * blocks_per_s))
+            latency_blocks = list(market.blocks(n_latency_blocks, block_events, size_fraction, arbitrageur=arbitrageur))
+            probe.start()
+            cpu0 = detector.cpu_s()
+            t0 = time.perf_counter()
+            if mode == "burst":
+                sent = await publish_bursts(nc, bus, latency_blocks, blocks_per_s, probe)
+            else:
+                sent = await publish_steady(nc, bus, latency_blocks, rate, probe, poisson=(mode == "steady"))
+            await asyncio.sleep(1.0)  # the last candidates
+            paced_s = time.perf_counter() - t0 - 1.0
+            row = probe.summary()
+            row["loadavg_1m"] = os.getloadavg()[0]  # the machine is shared: say how busy it was
+            row["events_per_s"] = round(sent / paced_s)
+            row["detector_cpu_share"] = round((detector.cpu_s() - cpu0) / (paced_s + 1.0), 2)
+            result[f"latency_{mode}"] = row
+            probe.stop()
         result["rss_mb"] = round(detector.rss_mb(), 1)
         await client.aclose()
     finally:
@@ -261,20 +364,28 @@ async def main() -> None:
     parser.add_argument("--latency-seconds", type=float, default=20.0)
     parser.add_argument("--size", type=float, nargs=2, default=(1e-6, 5e-4), metavar=("MIN", "MAX"),
                         help="swap size as a fraction of the pool's input-side depth (V3: virtual reserve)")
+    parser.add_argument("--modes", nargs="+", choices=["steady", "even", "burst"], default=["steady", "burst"],
+                        help="latency phases: steady = Poisson arrivals at --rate (the target), even = evenly "
+                             "spaced, burst = --block-events back to back every block")
+    parser.add_argument("--detector-env", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="extra environment of the detector, e.g. DETECTOR_SIZING=full DETECTOR_IDLE_FLUSH_MS=20 "
+                             "(the pre-2026-11-24 behaviour: polished sizing, evaluation at block end)")
     args = parser.parse_args()
     size = tuple(args.size)
+    extra = dict(kv.split("=", 1) for kv in args.detector_env)
+    modes = tuple(args.modes)
     results = []
     if args.market in ("arbitrum", "both"):
         market = SyntheticMarket.from_snapshots(arbitrum_snapshots(), seed=7)
         market.equilibrate()
         results.append(await run_market("arbitrum", market, args.events, args.rate, args.block_events,
-                                        size, args.latency_seconds))
+                                        size, args.latency_seconds, modes, extra))
         print(json.dumps(results[-1]), flush=True)
     if args.market in ("synthetic", "both"):
         market = SyntheticMarket(n_tokens=200, n_pools=2000, v3_share=0.3, seed=1)
         market.equilibrate()
         results.append(await run_market("synthetic", market, args.events, args.rate, args.block_events,
-                                        size, args.latency_seconds))
+                                        size, args.latency_seconds, modes, extra))
         print(json.dumps(results[-1]), flush=True)
 
 

@@ -26,6 +26,7 @@ from mevbot.market import MarketStore, NativePricer
 from services.detector.cycles import Cycle, CycleIndex
 from services.detector.evaluate import (
     DEFAULT_MAX_INPUT,
+    POLISH_SAMPLES,
     SCREEN_TOLERANCE,
     EvaluationStats,
     Opportunity,
@@ -55,7 +56,11 @@ class DetectorCore:
         max_input: int = DEFAULT_MAX_INPUT,
         store: MarketStore | None = None,
         clock_ns: Callable[[], int] = time.time_ns,
+        sizing: str = "fast",
     ) -> None:
+        if sizing not in POLISH_SAMPLES:
+            raise ValueError(f"sizing must be one of {', '.join(POLISH_SAMPLES)}, got {sizing!r}")
+        self.sizing = sizing
         self.chain_id = chain_id
         self.detector_id = detector_id
         self.min_profit_wei = min_profit_wei
@@ -69,6 +74,7 @@ class DetectorCore:
         # cycle id -> receive stamp of the oldest event that dirtied it since the last flush
         self.dirty: dict[str, int] = {}
         self._last_emitted: dict[str, str] = {}  # cycle id -> candidate id
+        self._optima: dict[str, float] = {}  # cycle id -> last continuous optimum (fast sizing's range)
         self.duplicates_suppressed = 0
         self.emitted = 0
         self.last_error = ""  # the adapter logs it (the core has no logger)
@@ -240,7 +246,8 @@ class DetectorCore:
             # already emitted on these exact states: same result, no need to size it again
             self.duplicates_suppressed += 1
             return None
-        opportunity = evaluate_cycle(cycle, pools, kinds, self.stats, self.max_input, screen=screen)
+        opportunity = evaluate_cycle(cycle, pools, kinds, self.stats, self.max_input, screen=screen,
+                                     sizing=self.sizing, optima=self._optima)
         if opportunity is None:
             return None
         profit_wei = self.pricer.price_in_native(cycle.start_token, opportunity.profit)

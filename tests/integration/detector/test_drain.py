@@ -1,0 +1,90 @@
+"""Evaluate-on-drain on real NATS: a swap is evaluated as soon as it is applied, before its block ends."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from mevbot import messages as m
+
+from services.detector.synthetic import CHAIN_ID, SyntheticMarket, block_hash_of
+from tests.integration.detector.harness import Replicas
+
+pytestmark = pytest.mark.integration
+
+
+def dislocation(market: SyntheticMarket, block: int) -> list[m.PoolEvent]:
+    """Large swaps on a few pools of ``block`` (no BlockHead): opportunities open mid-block."""
+    events = []
+    for i, address in enumerate(list(market.pools)[:6]):
+        event = market.swap_event(address, block, i, i, 0.05)
+        if event is not None:
+            events.append(event)
+    return events
+
+
+async def wait_for(predicate, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        await asyncio.sleep(0.01)
+    return predicate()
+
+
+def test_candidates_leave_before_the_block_ends_and_are_not_repeated(nats_url: str, namespace: str) -> None:
+    async def scenario() -> None:
+        market = SyntheticMarket(n_tokens=12, n_pools=40, v3_share=0.3, seed=4)
+        async with Replicas(nats_url, namespace, 1) as replicas:
+            for snapshot in market.snapshots:
+                await replicas.publish(snapshot)
+            await replicas.settle(quiet_s=0.2)
+            before = len(replicas.candidates)
+            block = market.block + 1
+            events = dislocation(market, block)
+            stamp = time.time_ns()
+            for event in events:
+                await replicas.publish(event)
+            await replicas.publisher.flush()
+            # no BlockHead yet: the inbox drained, so the detector evaluates the open block
+            assert await wait_for(lambda: len(replicas.candidates) > before, 5.0)
+            await replicas.settle(quiet_s=0.3)  # every event applied, every candidate out
+            mid_block = replicas.candidates[before:]
+            assert all(c.block_number == block and c.gross_profit > 0 for c in mid_block)
+            assert all(c.detected_ns >= stamp for c in mid_block)
+            service = replicas.services[0]
+            assert service._open_block
+            # the block's end marker changes no pool: nothing new, nothing repeated
+            await replicas.publish(m.BlockHead(chain_id=CHAIN_ID, block_number=block, block_hash=block_hash_of(block),
+                                               parent_hash=block_hash_of(block - 1), timestamp=block,
+                                               event_count=len(events)))
+            await replicas.settle(quiet_s=0.3)
+            ids = [c.candidate_id for c in replicas.candidates]
+            assert len(ids) == len(set(ids))
+            assert replicas.candidates[before:] == mid_block
+            assert service.core.store.stale_pools() == []
+
+    asyncio.run(scenario())
+
+
+def test_idle_flush_ms_restores_evaluation_at_the_block_end(nats_url: str, namespace: str) -> None:
+    async def scenario() -> None:
+        market = SyntheticMarket(n_tokens=12, n_pools=40, v3_share=0.3, seed=4)
+        async with Replicas(nats_url, namespace, 1, DETECTOR_IDLE_FLUSH_MS="60000") as replicas:
+            for snapshot in market.snapshots:
+                await replicas.publish(snapshot)
+            await replicas.settle(quiet_s=0.2)
+            before = len(replicas.candidates)
+            block = market.block + 1
+            events = dislocation(market, block)
+            for event in events:
+                await replicas.publish(event)
+            await replicas.publisher.flush()
+            assert not await wait_for(lambda: len(replicas.candidates) > before, 0.5)
+            await replicas.publish(m.BlockHead(chain_id=CHAIN_ID, block_number=block, block_hash=block_hash_of(block),
+                                               parent_hash=block_hash_of(block - 1), timestamp=block,
+                                               event_count=len(events)))
+            assert await wait_for(lambda: len(replicas.candidates) > before, 5.0)
+
+    asyncio.run(scenario())
