@@ -74,7 +74,6 @@ class DetectorCore:
         # cycle id -> receive stamp of the oldest event that dirtied it since the last flush
         self.dirty: dict[str, int] = {}
         self._last_emitted: dict[str, str] = {}  # cycle id -> candidate id
-        self._optima: dict[str, float] = {}  # cycle id -> last continuous optimum (fast sizing's range)
         self.duplicates_suppressed = 0
         self.emitted = 0
         self.last_error = ""  # the adapter logs it (the core has no logger)
@@ -247,7 +246,7 @@ class DetectorCore:
             self.duplicates_suppressed += 1
             return None
         opportunity = evaluate_cycle(cycle, pools, kinds, self.stats, self.max_input, screen=screen,
-                                     sizing=self.sizing, optima=self._optima)
+                                     sizing=self.sizing)
         if opportunity is None:
             return None
         profit_wei = self.pricer.price_in_native(cycle.start_token, opportunity.profit)

@@ -200,3 +200,16 @@ def test_min_inputs_sweep_equals_min_amount_in_for(block):
             assert list(_min_inputs_sweep(pool, zero_for_one, targets)) == expected, seed
             checked += len(expected)
     assert checked > 1000
+
+
+@pytest.mark.parametrize("seed", [754, 2702])
+def test_fuzz_regressions_coarse_plateau_and_drained_pool(seed):
+    """Two cycles a 200-point grid once beat: (754) an intermediate of ~90 units whose best plateau
+    lay beyond the first scan window (the scan now follows it), (2702) a pool that the model drains
+    at 3.07 wei while the exact swap drains it at 8 wei, a 10x larger output (the left end of the
+    drained plateau is now tried)."""
+    hops, max_input = _random_cycle(seed)
+    result = optimize_cycle(hops, max_input)
+    grid = [max(1, max_input * i // 200) for i in range(1, 201)]
+    assert max(cycle_profit(hops, x) for x in grid) <= result.profit
+    assert_integer_optimum(hops, result, max_input, grid_points=400)

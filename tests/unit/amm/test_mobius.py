@@ -74,3 +74,24 @@ def test_two_hop_walk_equals_the_general_walk(block):
                 zq = q.token0 == (p.token1 if z else p.token0)
                 curves = [p.float_segments(z), q.float_segments(zq)]
                 assert _walk_two(curves[0], curves[1], 1e30) == _walk(curves, 1e30)
+
+
+@pytest.mark.parametrize("block", range(4))
+def test_three_hop_walk_equals_the_general_walk(block):
+    """The three-hop fast path of the float walk finds the same pieces and optimum as the general one."""
+    from mevbot.amm.cycle import _walk, _walk_three
+
+    from tests.unit.amm.test_cycle_sizing import _random_cycle
+
+    checked = 0
+    for seed in range(block * 400, (block + 1) * 400):
+        hops, max_input = _random_cycle(seed)
+        if len(hops) != 3:
+            continue
+        curves = [pool.float_segments(z) for pool, z in hops]
+        if any(c is None for c in curves):
+            continue
+        for limit in (float(max_input), math.inf, float(max_input) / 1000.0):
+            assert _walk_three(*curves, limit) == _walk(curves, limit), f"seed {seed}"
+        checked += 1
+    assert checked > 50

@@ -80,3 +80,37 @@ def test_exact_out_of_everything_the_pool_holds(pool):
             assert fresh.quote_exact_out(zero_for_one, amount) == expected
         with pytest.raises(AmmError):
             pool.quote_exact_out(zero_for_one, everything + 1)
+
+
+def _summary_from_loop(pool, zero_for_one, amount):
+    r = pool.simulate_exact_in(zero_for_one, amount)
+    return r.amount_in, r.amount_out, r.sqrt_price_x96_after, r.ticks_crossed
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    random_pool(), st.booleans(), st.lists(st.integers(min_value=0, max_value=10**30), min_size=1, max_size=6)
+)
+def test_swap_summary_from_cache_equals_the_loop_on_random_pools(pool, zero_for_one, amounts):
+    """Input used, output, price after and ticks crossed from the step cache == the swap loop,
+    including inputs that complete a step exactly and swaps that run into the price limit."""
+    for amount in amounts:
+        if amount == 0:
+            assert pool.swap_exact_in_summary(zero_for_one, 0)[:2] == (0, 0)
+            continue
+        assert pool.swap_exact_in_summary(zero_for_one, amount) == _summary_from_loop(pool, zero_for_one, amount)
+        cache = pool._steps(zero_for_one)
+        # inputs that complete a cached step exactly (the loop stops at its target)
+        for c in cache.cum_in[1:6]:
+            if c > 0:
+                assert pool.swap_exact_in_summary(zero_for_one, c) == _summary_from_loop(pool, zero_for_one, c)
+                assert pool.swap_exact_in_summary(zero_for_one, c + 1) == _summary_from_loop(pool, zero_for_one, c + 1)
+
+
+@pytest.mark.parametrize("pool", REAL, ids=lambda p: p.address[:10])
+def test_swap_summary_from_cache_equals_the_loop_on_real_pools(pool):
+    rng = random.Random(pool.address + "summary")
+    for zero_for_one in (True, False):
+        for _ in range(15):
+            amount = int(10 ** rng.uniform(0, 24))
+            assert pool.swap_exact_in_summary(zero_for_one, amount) == _summary_from_loop(pool, zero_for_one, amount)

@@ -104,6 +104,8 @@ def _float_walk(hops: Sequence[Hop], max_input: float) -> tuple[float, float] | 
         curves.append(curve)
     if len(curves) == 2:
         return _walk_two(curves[0], curves[1], max_input)
+    if len(curves) == 3:
+        return _walk_three(curves[0], curves[1], curves[2], max_input)
     return _walk(curves, max_input)
 
 
@@ -178,7 +180,7 @@ def _walk_two(curve0, curve1, max_input: float) -> tuple[float, float]:
     known0, known1 = curve0.segments, curve1.segments
     k0 = k1 = 0
     x_lo0, hi0, _, _, _, _, y00, a0, b0, c0 = seg0
-    x_lo1, hi1, _, _, _, _, y01, a1, b1, c1 = seg1
+    x_lo1, hi1, _, _, _, _, _, a1, b1, c1 = seg1
     x_cur = 0.0
     for _ in range(_MAX_WALK):
         # where hop 1's input leaves its segment, mapped back through hop 0's current segment
@@ -220,9 +222,87 @@ def _walk_two(curve0, curve1, max_input: float) -> tuple[float, float]:
                     seg1 = known1[k1] if k1 < len(known1) else curve1.segment(k1)
                     if seg1 is None:
                         return x_cur, 0.0
-                    x_lo1, hi1, _, _, _, _, y01, a1, b1, c1 = seg1
+                    x_lo1, hi1, _, _, _, _, _, a1, b1, c1 = seg1
                 continue
         return _solve_unit_slope([seg0, seg1], x_cur, x_end)
+    return min(x_cur, max_input), 0.0
+
+
+def _walk_three(curve0, curve1, curve2, max_input: float) -> tuple[float, float]:
+    """:func:`_float_walk` for three hops (the other third of real arbitrage), the same pieces,
+    breaks (first hop wins ties) and slope test as :func:`_walk`, with the segments in locals."""
+    seg0, seg1, seg2 = curve0.segment(0), curve1.segment(0), curve2.segment(0)
+    if seg0 is None or seg1 is None or seg2 is None:
+        return 0.0, 0.0
+    known0, known1, known2 = curve0.segments, curve1.segments, curve2.segments
+    k0 = k1 = k2 = 0
+    x_lo0, hi0, _, _, _, _, y00, a0, b0, c0 = seg0
+    x_lo1, hi1, _, _, _, _, y01, a1, b1, c1 = seg1
+    x_lo2, hi2, _, _, _, _, _, a2, b2, c2 = seg2
+    x_cur = 0.0
+    for _ in range(_MAX_WALK):
+        x_break, which = inf, -1
+        if hi0 != inf:
+            x_break, which = hi0, 0
+        if hi1 != inf:  # hop 1's segment end, through hop 0
+            w = hi1 - y00
+            den = a0 - c0 * w
+            if den > 0.0 and w >= 0.0:
+                v = x_lo0 + b0 * w / den
+                if v < x_break:
+                    x_break, which = v, 1
+        if hi2 != inf:  # hop 2's segment end, through hops 1 and 0
+            w = hi2 - y01
+            den = a1 - c1 * w
+            if den > 0.0 and w >= 0.0:
+                w = x_lo1 + b1 * w / den - y00
+                den = a0 - c0 * w
+                if den > 0.0 and w >= 0.0:
+                    v = x_lo0 + b0 * w / den
+                    if v < x_break:
+                        x_break, which = v, 2
+        if x_break < x_cur:  # noqa: PLR1730
+            x_break = x_cur
+        x_end = x_break if x_break < max_input else max_input  # noqa: FURB136
+        if x_end != inf:
+            slope = 0.0
+            u = x_end - x_lo0
+            den = b0 + c0 * u
+            if den > 0.0 and a0 > 0.0 and b0 > 0.0:
+                slope = a0 * b0 / (den * den)
+                u = y00 + a0 * u / den - x_lo1
+                den = b1 + c1 * u
+                if den > 0.0 and a1 > 0.0 and b1 > 0.0:
+                    slope *= a1 * b1 / (den * den)
+                    u = y01 + a1 * u / den - x_lo2
+                    den = b2 + c2 * u
+                    slope = slope * a2 * b2 / (den * den) if den > 0.0 and a2 > 0.0 and b2 > 0.0 else 0.0
+                else:
+                    slope = 0.0
+            if slope > 1.0:
+                if x_break >= max_input:
+                    return max_input, 0.0
+                x_cur = x_break
+                if which == 0:
+                    k0 += 1
+                    seg0 = known0[k0] if k0 < len(known0) else curve0.segment(k0)
+                    if seg0 is None:
+                        return x_cur, 0.0
+                    x_lo0, hi0, _, _, _, _, y00, a0, b0, c0 = seg0
+                elif which == 1:
+                    k1 += 1
+                    seg1 = known1[k1] if k1 < len(known1) else curve1.segment(k1)
+                    if seg1 is None:
+                        return x_cur, 0.0
+                    x_lo1, hi1, _, _, _, _, y01, a1, b1, c1 = seg1
+                else:
+                    k2 += 1
+                    seg2 = known2[k2] if k2 < len(known2) else curve2.segment(k2)
+                    if seg2 is None:
+                        return x_cur, 0.0
+                    x_lo2, hi2, _, _, _, _, _, a2, b2, c2 = seg2
+                continue
+        return _solve_unit_slope([seg0, seg1, seg2], x_cur, x_end)
     return min(x_cur, max_input), 0.0
 
 
@@ -464,7 +544,7 @@ def _min_inputs_sweep(pool: PoolState, zero_for_one: bool, targets: list[int]):
 
 
 def _scan_middle(hops: Sequence[Hop], best: list[int], width: int, min_input: int,
-                 max_input: int) -> tuple[list[int], int]:
+                 max_input: int, only: list[int] | None = None) -> tuple[list[int], int]:
     """Staircase search over the output ``o`` of each hop k whose output is an intermediate token.
 
     Near the optimum the continuous profit is flat, and what decides the integer optimum is how
@@ -473,13 +553,14 @@ def _scan_middle(hops: Sequence[Hop], best: list[int], width: int, min_input: in
     of its input to the rounding of its last step. So for every ``o`` within ``best[k+1] +- width``
     the downstream hops are quoted exactly, the upstream cost of ``m`` is taken from the (smooth,
     fine-grained) float model slope, and the best few targets are then evaluated exactly.
+    ``only``: scan just these hops (a re-scan around a moved coarse amount).
     """
     n = len(hops)
     curves = [pool.float_segments(z) for pool, z in hops]
     if any(c is None for c in curves):
         return best, 0
     evaluations = 0
-    for k in range(n - 1):
+    for k in range(n - 1) if only is None else only:
         pool_k, zfo_k = hops[k]
         upstream = 1.0
         for i in range(k):
@@ -515,6 +596,20 @@ def _scan_middle(hops: Sequence[Hop], best: list[int], width: int, min_input: in
     return best, evaluations
 
 
+def _moved_to_edge(before: list[int], after: list[int], width: int) -> list[int]:
+    """The hops whose output is a *very coarse* middle amount (one unit worth more than 1e-4 of the
+    profit) that moved at least to the edge of its scan window (hop 0's window is
+    ``max(4, width // 4)`` wide, the others' ``width``; see :func:`_scan_middle`): the best plateau
+    may lie further out."""
+    profit = max(1, after[-1] - after[0])
+    moved = []
+    for k in range(1, len(before) - 1):
+        reach = max(4, width // 4) if k == 1 else width
+        if abs(after[k] - before[k]) >= reach and after[k] > 0 and after[-1] / after[k] > 1e-4 * profit:
+            moved.append(k - 1)
+    return moved
+
+
 def _exact_scan(hops: Sequence[Hop], min_input: int, max_input: int) -> tuple[list[int], int]:
     """Best amounts over inputs ``min_input * 2**k`` (and ``max_input``), refined by golden
     section between the neighbours of the best point. Exact quotes only."""
@@ -532,6 +627,28 @@ def _exact_scan(hops: Sequence[Hop], min_input: int, max_input: int) -> tuple[li
     if cycle_profit(hops, x) < profits[k]:
         x = points[k]
     return cycle_amounts(hops, x), len(points) + 2 * max(1, (hi - lo).bit_length())
+
+
+def _profit_root_bound(hops: Sequence[Hop], x_f: float, max_input: int) -> int:
+    """An input beyond which no integer input can profit: the first ``x_f * 2**k`` (k >= 1) where
+    the continuous model's profit is clearly negative, else ``max_input``.
+
+    Exact outputs never exceed the continuous ones (every rounding favours the pool) and the
+    continuous profit is concave with its maximum at ``x_f``: once negative past ``x_f`` it stays
+    negative. "Clearly": by more than a millionth of the input plus one unit, far above the float
+    error of the model. Bounds the dust fallback's exact scan (else it would quote inputs up to
+    ``max_input``, crossing every initialized tick of its V3 hops).
+    """
+    curves = [pool.float_segments(z) for pool, z in hops]
+    x = max(2.0 * x_f, 2.0)
+    while x < max_input:
+        y = x
+        for curve in curves:
+            y = curve.value(y)
+        if y - x < -1e-6 * x - 1.0:
+            return int(x) + 1
+        x *= 2.0
+    return max_input
 
 
 def _numeric_curvature(hops: Sequence[Hop], x: int, min_input: int, max_input: int) -> float:
@@ -584,12 +701,25 @@ def optimize_cycle(hops: Sequence[Hop], max_input: int, *, min_input: int = 1,
     evaluations += 1
     if amounts[-1] - amounts[0] <= 0:
         # dust-sized optimum (a fee floor or an exhausted pool makes the first wei worthless) or a
-        # model miss: search the exact profit instead of trusting the float optimum
-        amounts, n = _exact_scan(hops, min_input, max_input)
+        # model miss: search the exact profit instead of trusting the float optimum, over the
+        # inputs where the continuous profit is still positive (no integer input beyond can profit)
+        scan_max = max_input if found is None else _profit_root_bound(hops, x_f, max_input)
+        amounts, n = _exact_scan(hops, min_input, max(min_input, scan_max))
         evaluations += n
         if amounts[-1] - amounts[0] <= 0:
             return None
     best = _left_end(hops, amounts, min_input)
+    if found is not None and curvature == 0.0 and x_f < max_input:
+        # a kink optimum: some pool runs dry at x_f (the model's slope drops to 0 there). The exact
+        # swap only drains it a few wei later (every step rounds its input up), and the drained
+        # output may be a plateau well above the one under x_f: try the left end of the plateau
+        # just past the model's exhaustion point too
+        past = min(max_input, int(x_f * (1.0 + 1e-9)) + 64)
+        if past > best[0]:
+            drained = _left_end(hops, cycle_amounts(hops, past), min_input)
+            evaluations += 1
+            if drained[-1] - drained[0] > best[-1] - best[0]:
+                best = drained
     # staircase polish: always for 3+ hops; for 2 hops only when one unit of the intermediate is
     # worth more than a millionth of the profit (a very coarse intermediate)
     coarse = any(m > 0 and best[-1] / m > 1e-6 * max(1, best[-1] - best[0]) for m in best[1:-1])
@@ -605,8 +735,16 @@ def optimize_cycle(hops: Sequence[Hop], max_input: int, *, min_input: int = 1,
             window = polish_window
         best, n = _polish(hops, best, max(x_f, float(best[0])), polish_samples, window, min_input, max_input)
         evaluations += n
-        best, n = _scan_middle(hops, best, scan_width, min_input, max_input)
-        evaluations += n
+        only = None
+        for _ in range(8):
+            before = best
+            best, n = _scan_middle(hops, best, scan_width, min_input, max_input, only)
+            evaluations += n
+            # a very coarse intermediate (a few units) can put the best plateau several units
+            # away: scan those hops again around the new best while it moves to the window's edge
+            only = _moved_to_edge(before, best, scan_width) if best is not before else []
+            if not only:
+                break
     # from the left end of the plateau, step right while that gains (the slope can still exceed 1
     # where the float model is a few wei off, e.g. at the exact point a pool runs dry): galloping
     # steps 1, 2, 4, ... restarted at 1 after each miss, until a step of 1 gains nothing

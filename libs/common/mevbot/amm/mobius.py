@@ -121,7 +121,7 @@ def _v3_segments(pool, zero_for_one: bool):
                 yield (x_acc, x_acc + dx, y_acc * c + a, y_acc * d - a * x_acc, c, d, y_acc, a, lf, c)
                 x_acc += dx
                 y_acc += dy
-            if b < s:
+            if b < s:  # noqa: PLR1730 (hot loop: no min() call)
                 s = b
             if t is None:
                 break
@@ -149,7 +149,7 @@ def _v3_segments(pool, zero_for_one: bool):
                 yield (x_acc, x_acc + dx, y_acc * gamma + a, y_acc * d - a * x_acc, gamma, d, y_acc, a, sl, gamma)
                 x_acc += dx
                 y_acc += dy
-            if b > s:
+            if b > s:  # noqa: PLR1730
                 s = b
             if t is None:
                 break

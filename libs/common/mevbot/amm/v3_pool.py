@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 
 from mevbot.amm.base import PoolState, SwapResult
 from mevbot.amm.liquidity_math import addDelta
+from mevbot.amm.mobius import V3Curve
 from mevbot.amm.sqrt_price_math import (
     getNextSqrtPriceFromInput,
     getNextSqrtPriceFromOutput,
@@ -36,7 +37,6 @@ from mevbot.amm.tick_math import (
     sqrt_ratio_at_tick,
     tick_at_sqrt_ratio,
 )
-from mevbot.amm.mobius import V3Curve
 from mevbot.amm.v3_steps import StepCache
 from mevbot.errors import AmmError
 
@@ -365,6 +365,15 @@ class UniswapV3Pool(PoolState):
             r = self._swap(zero_for_one, amount_in, None, False)
             return -(r[1] if zero_for_one else r[0])
         return steps.quote_exact_in(amount_in)
+
+    def swap_exact_in_summary(self, zero_for_one: bool, amount_in: int) -> tuple[int, int, int, int]:
+        """``(amount_in used, amount_out, sqrtPriceX96 after, initialized ticks crossed)`` of an
+        exact-input swap without price limit, as :meth:`simulate_exact_in` reports them, from the
+        step cache (O(log n) once the cache covers the amount, instead of the full loop)."""
+        self.warm_quotes(zero_for_one)
+        steps = self._steps(zero_for_one)
+        assert steps is not None
+        return steps.swap_exact_in(amount_in)
 
     def quote_exact_in_loop(self, zero_for_one: bool, amount_in: int) -> int:
         """Same as quote_exact_in, through the plain swap loop (no cache)."""

@@ -45,6 +45,7 @@ class StepCache:
         "_pool",
         "_price",
         "_tick",
+        "cum_crossed",
         "cum_in",
         "cum_out",
         "done",
@@ -66,6 +67,7 @@ class StepCache:
         self.cum_out = [0]  # O[k]
         self.starts: list[tuple[int, int]] = []  # (price, liquidity) at the start of step k
         self.targets: list[int] = []  # target price of step k
+        self.cum_crossed = [0]  # initialized ticks crossed by the first k complete steps
         self.done = False  # the last step reaches the price limit: nothing after it
         self._price = self.start_price = pool.sqrt_price_x96
         self._tick = pool.tick
@@ -84,6 +86,8 @@ class StepCache:
         limit = MIN_SQRT_RATIO + 1 if zero_for_one else MAX_SQRT_RATIO - 1
         price, tick, liquidity = self._price, self._tick, self._liquidity
         cum_in, cum_out, starts, targets = self.cum_in, self.cum_out, self.starts, self.targets
+        cum_crossed = self.cum_crossed
+        crossed = cum_crossed[-1]
         ratio_get = _SQRT_RATIO_CACHE.get  # memoised getSqrtRatioAtTick, inline for speed
         c_in, c_out = cum_in[-1], cum_out[-1]
         done = self.done
@@ -107,7 +111,8 @@ class StepCache:
                 target = limit if price_next < limit else price_next  # noqa: FURB136
                 diff = price - target
                 # getAmount0Delta(.., roundUp=True): divRoundingUp(mulDivRoundingUp(L << 96, diff, price), target)
-                amount_in = -(-(-(-((liquidity << 96) * diff) // price)) // target)
+                amount_in = -(-((liquidity << 96) * diff) // price)  # ceil
+                amount_in = -(-amount_in // target)  # ceil
                 amount_out = liquidity * diff >> 96
             else:
                 nxt = compressed + 1
@@ -134,14 +139,17 @@ class StepCache:
             cum_out.append(c_out)
             price = target
             if target == limit:
+                cum_crossed.append(crossed)
                 done = True
                 break
             if initialized:
+                crossed += 1
                 liquidity_net = net[tick_next]
                 updated = liquidity - liquidity_net if zero_for_one else liquidity + liquidity_net
                 if updated < 0 or updated > MAX_UINT128:
                     liquidity = addDelta(liquidity, -liquidity_net if zero_for_one else liquidity_net)  # raises
                 liquidity = updated
+            cum_crossed.append(crossed)
             tick = tick_next - 1 if zero_for_one else tick_next
         self.done = done
         self._price, self._tick, self._liquidity = price, tick, liquidity
@@ -176,6 +184,35 @@ class StepCache:
         else:
             nxt = getNextSqrtPriceFromInput(price, liquidity, less_fee, False)
         return out + ((liquidity << 96) * (nxt - price) // nxt) // price
+
+    def swap_exact_in(self, amount_in: int) -> tuple[int, int, int, int]:
+        """``(amount_in used, amount_out, sqrtPriceX96 after, initialized ticks crossed)`` of an
+        exact-input swap without price limit: what the swap loop reports, from the cache.
+
+        The loop stops as soon as nothing remains, so an input that completes step k exactly ends
+        at step k's target (having crossed its tick), not after later zero-input steps; past the
+        price limit the swap stops there with input left over (``amount_in used`` < ``amount_in``).
+        """
+        if amount_in <= 0:
+            return 0, 0, self.start_price, 0
+        cum_in = self.cum_in
+        while cum_in[-1] <= amount_in and not self.done:
+            self._extend(until_in=amount_in)
+        if cum_in[-1] < amount_in and self.done:  # runs into the price limit with input left
+            return cum_in[-1], self.cum_out[-1], self.targets[-1], self.cum_crossed[-1]
+        j = bisect_left(cum_in, amount_in)
+        if cum_in[j] == amount_in:  # exactly j complete steps
+            return amount_in, self.cum_out[j], self.targets[j - 1], self.cum_crossed[j]
+        k = j - 1  # steps 0..k-1 complete, step k partial
+        remaining = amount_in - cum_in[k]
+        price, liquidity = self.starts[k]
+        less_fee = remaining * (_PIPS - self.fee) // _PIPS
+        nxt = getNextSqrtPriceFromInput(price, liquidity, less_fee, self.zero_for_one)
+        if self.zero_for_one:
+            out = liquidity * (price - nxt) >> 96
+        else:
+            out = ((liquidity << 96) * (nxt - price) // nxt) // price
+        return amount_in, self.cum_out[k] + out, nxt, self.cum_crossed[k]
 
     def quote_exact_out(self, amount_out: int) -> tuple[int, int] | None:
         """(amount in incl. fee, amount out) or None when the plain loop must decide."""
