@@ -736,7 +736,7 @@ def optimize_cycle(hops: Sequence[Hop], max_input: int, *, min_input: int = 1,
         best, n = _polish(hops, best, max(x_f, float(best[0])), polish_samples, window, min_input, max_input)
         evaluations += n
         only = None
-        for _ in range(8):
+        for _ in range(2):  # at most one re-scan: each costs a scan of the moved hop
             before = best
             best, n = _scan_middle(hops, best, scan_width, min_input, max_input, only)
             evaluations += n
