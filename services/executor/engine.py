@@ -4,9 +4,14 @@ Everything I/O goes through three adapters given to the constructor (:class:`Cha
 :class:`OnceGuard` and each key's :class:`KeyLease`) and one ``publish`` callable, so tests can
 drive it directly; :mod:`services.executor.app` wires it to NATS.
 
-Per key, reserve-nonce -> sign -> simulate -> send runs under one lock: nonces are handed out in
-order and each is sent or released before the next is reserved, so no gap can form behind a
-dropped plan. The receipt is tracked in the background (the plan message is acked once sent).
+Per key, reserve-nonce -> (re-)sign -> await the check -> send runs under one lock: nonces are
+handed out in order and each is sent or released before the next is reserved, so no gap can form
+behind a dropped plan. Two things happen before the lock, so a plan queued behind another on the
+same key does not wait for it: the last check (the simulation of the exact transaction; the nonce
+is no input of it) starts on arrival, and the transaction is signed at once with the nonce it gets
+if the plans ahead are sent (dry run: the nonce they release); a wrong guess is re-signed under the
+lock, and ``signed_ns`` is the time of the signature used. The receipt is tracked in the background
+(the plan message is acked once sent).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import Any
 import msgspec
 from eth_utils import to_checksum_address
 from mevbot import metrics as shared_metrics
-from mevbot.chain.arb_calldata import decode_arb_error, encode_plan
+from mevbot.chain.arb_calldata import decode_arb_error, decode_arb_result, encode_plan
 from mevbot.chain.rpc import RevertError
 from mevbot.errors import MevbotError, RpcError, SafetyError, ValidationError
 from mevbot.keystore import Signer
@@ -43,6 +48,8 @@ Publish = Callable[[ExecutionResult], Awaitable[None]]
 #: a recorded nonce floor further ahead of the chain than this is ignored (a stale record)
 MAX_FLOOR_AHEAD = 64
 FILLER_GAS = 21_000
+#: a check older than this when the key's lock comes (a block is 0.25 s) is run again before a send
+RECHECK_AFTER_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,7 @@ class KeySlot:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     in_flight: dict[int, str] = field(default_factory=dict)  # nonce -> tx hash
     ignore_floor: bool = False
+    waiting: int = 0  # plans signed early and not yet holding a nonce (ahead of a newcomer in the lock's queue)
 
     @property
     def address(self) -> str:
@@ -105,6 +113,7 @@ class Executor:
         self._trackers: set[asyncio.Task[Any]] = set()
         self._next_slot = 0
         self._consecutive_reverts = 0
+        self._simulate_v1 = True  # the node answers eth_simulateV1 (else eth_call, same exactness)
         #: called with a reason when the circuit breaker trips (the app pauses every replica)
         self.on_breaker: Callable[[str], Awaitable[None]] | None = None
 
@@ -196,7 +205,9 @@ class Executor:
 
     async def _fees(self, plan: ExecutionPlan, slot: KeySlot, data: bytes, base_fee: int) -> TxFees:
         policy = self.config.fee_policy
-        if self.config.gas_source == "plan" and plan.gas_limit > 0 and plan.simulated:
+        if self.config.gas_source == "plan" and plan.gas_limit > 0:
+            # simulated by the validator, or (simulated=False) priced on a gas bound that is also
+            # the limit: the exact check before sending runs the signed transaction with it
             gas_limit = expected_gas = plan.gas_limit
         else:
             call = {"from": slot.address, "to": self.config.contract, "data": "0x" + data.hex()}
@@ -226,6 +237,48 @@ class Executor:
         self, plan: ExecutionPlan, slot: KeySlot, data: bytes, fees: TxFees, base: ExecutionResult, received_ns: int,
         claim: asyncio.Future[bool],
     ) -> ExecutionResult:
+        def transaction(nonce: int) -> dict[str, Any]:
+            return {
+                "type": 2, "chainId": self.config.chain_id, "nonce": nonce, "to": self._contract_cs, "value": 0,
+                "data": data, "gas": fees.gas_limit, "maxFeePerGas": fees.max_fee_per_gas_wei,
+                "maxPriorityFeePerGas": fees.max_priority_fee_per_gas_wei,
+            }
+
+        # the last check (a simulation of exactly these fields; the nonce is not one of its inputs)
+        # starts now, before the key's lock: plans queued on one key are checked concurrently
+        checked_at = time.monotonic()
+        simulation = asyncio.ensure_future(self._simulate(slot, transaction(0), plan))
+        waiting = [True]  # until this plan holds a nonce (the lock is FIFO: the queue's order is the nonces')
+        slot.waiting += 1
+        try:
+            # signed at once with the nonce this plan gets if every plan ahead of it on this key is
+            # sent (the ones holding a nonce, and the ones waiting for the lock before it); in a dry
+            # run none is sent, each releases its nonce and the lowest one held comes round again.
+            # Under the lock the reserved nonce decides, and a wrong guess is signed again
+            # (``signed_ns`` is always the time of the signature that is sent, or would be)
+            early: tuple[int, bytes, str, int] | None = None
+            nonces = slot.nonces
+            if slot.usable() and not nonces.needs_sync and not nonces.gaps() and nonces.next_nonce is not None:
+                if self.config.execution_enabled:
+                    guess = nonces.next_nonce + slot.waiting - 1
+                else:
+                    guess = min(nonces.reserved, default=nonces.next_nonce)
+                raw, tx_hash = slot.signer.sign_transaction(transaction(guess))
+                early = (guess, raw, tx_hash, time.time_ns())
+            return await self._under_lock(plan, slot, transaction, early, simulation, checked_at, base, received_ns,
+                                          claim, fees, waiting)
+        finally:
+            if waiting[0]:
+                slot.waiting -= 1
+            if not simulation.done():
+                simulation.cancel()
+
+    async def _under_lock(
+        self, plan: ExecutionPlan, slot: KeySlot, transaction: Callable[[int], dict[str, Any]],
+        early: tuple[int, bytes, str, int] | None, simulation: asyncio.Future[tuple[str, str] | None],
+        checked_at: float, base: ExecutionResult, received_ns: int, claim: asyncio.Future[bool], fees: TxFees,
+        waiting: list[bool],
+    ) -> ExecutionResult:
         async with slot.lock:
             if not slot.usable():
                 return await self._drop(base, reasons.LEASE_LOST, "lease expired before signing")
@@ -235,23 +288,23 @@ class Executor:
                 except MevbotError as exc:
                     return await self._fail(base, reasons.SIMULATION_FAILED, f"nonce sync: {exc}")
             nonce = slot.nonces.reserve()
+            if waiting[0]:
+                waiting[0] = False
+                slot.waiting -= 1
             settled = False
             try:
-                tx = {
-                    "type": 2, "chainId": self.config.chain_id, "nonce": nonce, "to": self._contract_cs, "value": 0,
-                    "data": data, "gas": fees.gas_limit, "maxFeePerGas": fees.max_fee_per_gas_wei,
-                    "maxPriorityFeePerGas": fees.max_priority_fee_per_gas_wei,
-                }
-                # eth_call of exactly these fields is in flight while the CPU signs them
-                simulation = asyncio.ensure_future(self._simulate(slot, tx))
-                try:
+                tx = transaction(nonce)
+                if early is not None and early[0] == nonce:
+                    _, raw, tx_hash, signed_ns = early
+                else:
                     raw, tx_hash = slot.signer.sign_transaction(tx)
-                except BaseException:
-                    simulation.cancel()
-                    raise
-                signed_ns = time.time_ns()
+                    signed_ns = time.time_ns()
                 shared_metrics.STAGE_LATENCY.labels("executor_sign").observe((signed_ns - received_ns) / 1e9)
                 base = replace(base, nonce=nonce, tx_hash=tx_hash, raw_tx="0x" + raw.hex(), signed_ns=signed_ns)
+                if time.monotonic() - checked_at > RECHECK_AFTER_S:
+                    # the lock was long in coming: check again, on the state the send will meet
+                    simulation.cancel()
+                    simulation = asyncio.ensure_future(self._simulate(slot, tx, plan))
 
                 refusal = await simulation
                 if refusal is None:
@@ -333,19 +386,55 @@ class Executor:
                     slot.nonces.invalidate()
                     slot.nonces.release(nonce)
 
-    async def _simulate(self, slot: KeySlot, tx: dict[str, Any]) -> tuple[str, str] | None:
-        """eth_call of exactly the signed transaction's fields; a revert refuses it."""
+    async def _simulate(self, slot: KeySlot, tx: dict[str, Any], plan: ExecutionPlan) -> tuple[str, str] | None:
+        """The last check before sending, on the latest state: a simulation of exactly the signed
+        transaction's fields (sender, calldata, gas limit, fee bid; the nonce is no input of it).
+
+        A plan the validator simulated (``simulated=True``) must not revert (the contract's
+        ``min_profit`` guard holds). A plan it did not simulate (priced on a gas bound, see
+        ``services.validator.pipeline``) gets the validator's exact check here: the transaction
+        must succeed within its gas limit and yield exactly the plan's hop amounts and profit."""
         call = {
             "from": slot.address, "to": self.config.contract, "data": "0x" + tx["data"].hex(), "gas": hex(tx["gas"]),
             "maxFeePerGas": hex(tx["maxFeePerGas"]), "maxPriorityFeePerGas": hex(tx["maxPriorityFeePerGas"]),
-            "value": "0x0", "nonce": hex(tx["nonce"]),
+            "value": "0x0",
         }
+        if plan.simulated:
+            try:
+                await self.rpc.call("eth_call", call, "latest")
+            except RevertError as exc:
+                return reasons.SIMULATION_REVERT, _revert_text(exc)
+            except RpcError as exc:
+                return reasons.SIMULATION_FAILED, str(exc)
+            return None
         try:
-            await self.rpc.call("eth_call", call, "latest")
+            if self._simulate_v1:
+                blocks = await self.rpc.call("eth_simulateV1", {"blockStateCalls": [{"calls": [call]}]}, "latest")
+                result = blocks[0]["calls"][0]
+                data = bytes.fromhex(str(result.get("returnData") or "0x")[2:])
+                if result.get("status") != "0x1":
+                    decoded = decode_arb_error(data) if data else None
+                    why = str(decoded) if decoded else str(result.get("error") or "reverted")
+                    return reasons.SIMULATION_REVERT, f"{why} (gas used {int(result.get('gasUsed') or '0x0', 16)} of {tx['gas']})"
+            else:
+                data = bytes.fromhex(str(await self.rpc.call("eth_call", call, "latest"))[2:])
         except RevertError as exc:
             return reasons.SIMULATION_REVERT, _revert_text(exc)
         except RpcError as exc:
+            if self._simulate_v1 and exc.rpc_code in (-32601, -32600, -32602):
+                self._simulate_v1 = False  # the node lacks eth_simulateV1: eth_call returns the same data
+                return await self._simulate(slot, tx, plan)
             return reasons.SIMULATION_FAILED, str(exc)
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            return reasons.SIMULATION_FAILED, f"unreadable simulation: {type(exc).__name__}"
+        try:
+            out = decode_arb_result(data)
+        except Exception as exc:  # noqa: BLE001 - whatever the decoder raises: not exact, not sent
+            return reasons.SIMULATION_FAILED, f"undecodable simulation result: {type(exc).__name__}"
+        predicted = tuple(h.amount_out for h in plan.hops)
+        if tuple(out.hop_amounts_out_wei) != predicted or out.profit_wei != plan.expected_profit:
+            return reasons.SIMULATION_MISMATCH, (f"hop outputs {tuple(out.hop_amounts_out_wei)} / profit {out.profit_wei} "
+                                                 f"!= plan {predicted} / {plan.expected_profit}")
         return None
 
     async def _known(self, tx_hash: str) -> bool:

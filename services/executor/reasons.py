@@ -12,6 +12,7 @@ UNPRICEABLE = "unpriceable"
 FEE_UNPROFITABLE = "fee_unprofitable"
 SIMULATION_REVERT = "simulation_revert"
 SIMULATION_FAILED = "simulation_failed"
+SIMULATION_MISMATCH = "simulation_mismatch"  # not exactly the plan's amounts (unsimulated plans)
 NO_KEY = "no_key"
 LEASE_LOST = "lease_lost"
 NONCE_TOO_LOW = "nonce_too_low"

@@ -60,7 +60,7 @@ def load_executor_settings(env: Env | None = None) -> ExecutorSettings:
         lease_ttl_ms=env_int("EXECUTOR_LEASE_TTL_MS", 5_000, min_value=500, env=env),
         dedupe_ttl_s=env_int("EXECUTOR_DEDUPE_TTL_S", 86_400, min_value=1, env=env),
         native_token=env_opt_str("EXECUTOR_NATIVE_TOKEN", env=env),
-        concurrency=env_int("EXECUTOR_CONCURRENCY", 4, min_value=1, max_value=256, env=env),
+        concurrency=env_int("EXECUTOR_CONCURRENCY", 32, min_value=1, max_value=256, env=env),
         head_poll_ms=env_int("EXECUTOR_HEAD_POLL_MS", 100, min_value=10, env=env),
         max_consecutive_reverts=env_int("EXECUTOR_MAX_CONSECUTIVE_REVERTS", 3, min_value=0, env=env),
     )

@@ -11,7 +11,8 @@ Pure core (no I/O; unit-tested directly):
   reasons       rejection codes (metric labels)
 Adapters and wiring:
   chain         JSON-RPC: head, lenders, fee-on-transfer probe, eth_simulateV1 of the exact tx
+  rpc           the async JSON-RPC client of the hot path (aiohttp, batches)
   market_view   read-only view of mevbot.market (pools, parallel pools, live prices, versions)
-  pipeline      one candidate through it all, synchronously (the benchmark times it)
+  pipeline      one candidate through it all (a coroutine: async in the service, sync in tests)
   config        VALIDATOR_* / GAS_* / EXECUTOR_* settings;  app / __main__: the service
 """

@@ -2,9 +2,13 @@
 plans and rejections out; a read-only mirror of pool state for resizing, splitting, live prices
 and the cheap staleness check.
 
-The validation itself is synchronous (JSON-RPC simulation) and runs in a worker thread; the mirror
-is updated on the event loop. One lock orders the two, so a validation never sees a pool half
-updated.
+Everything runs on the event loop: the mirror is updated between awaits (a pool is never seen
+half updated), and up to ``VALIDATOR_CONCURRENCY`` candidates are validated at once, each awaiting
+its RPC (async, one persistent aiohttp session): the simulations of concurrent candidates are in
+flight together instead of queueing behind one worker thread. Candidates sharing a pool are
+serialized by the validator's per-pool locks. Head and base fee come from the mirror's last
+``BlockHead``, lender balances are re-read once per block in the background: the usual candidate
+costs one RPC round trip (its simulation), or none with ``VALIDATOR_EXACT_CHECK=executor``.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from services.validator.core import reject
 from services.validator.market_view import MarketView
 from services.validator.pipeline import Outcome, Validator
 from services.validator.reservations import claim_keys
+from services.validator.rpc import AsyncRpc
 
 
 class ValidatorService(Service):
@@ -45,8 +50,15 @@ class ValidatorService(Service):
         self.env = env
         self.validator: Validator | None = None
         self.store: MarketStore | None = None
-        self.lock = asyncio.Lock()
         self.rpc: RpcClient | None = None
+        self.arpc: AsyncRpc | None = None
+        self.chain: ChainAccess | None = None
+        self._refreshing: asyncio.Task[None] | None = None
+        # approved plans go out before more candidates start: a candidate validated without any
+        # RPC never yields, so a burst of them would otherwise delay the plans between them
+        self._publishing = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
         self.claims: Cache | None = None  # pools claimed across replicas (Redis)
         self.claim_ttl_s = 2.0
 
@@ -57,8 +69,10 @@ class ValidatorService(Service):
             key = "EXECUTOR_CONTRACT_ADDRESS" if cfg.executor_contract is None else "EXECUTOR_SENDER_ADDRESS"
             raise ConfigError(key, "is required to simulate the executor's transaction (or set VALIDATOR_SIMULATE=false)")
         self.rpc = RpcClient(ctx.settings.providers.http[0].endpoint, timeout_s=10.0)
-        chain = ChainAccess(self.rpc, executor=cfg.executor_contract, sender=cfg.sender,
-                            oracle=GasOracle(self.rpc, cfg.l1_fallback), v2_exact_out=cfg.v2_exact_out)
+        self.arpc = AsyncRpc(ctx.settings.providers.http[0].endpoint, timeout_s=10.0)
+        self.chain = chain = ChainAccess(self.rpc, executor=cfg.executor_contract, sender=cfg.sender,
+                                         oracle=GasOracle(self.rpc, cfg.l1_fallback), v2_exact_out=cfg.v2_exact_out,
+                                         arpc=self.arpc)
         view = None
         if env_bool("VALIDATOR_MARKET_MIRROR", True, env=self.env):
             self.store = MarketStore()
@@ -76,35 +90,71 @@ class ValidatorService(Service):
             ctx.add_readiness_check("redis", self.claims.ping)
             # an approved plan's pools stay claimed about as long as the plan may run
             self.claim_ttl_s = max(1.0, 2 * cfg.core.deadline_blocks * ctx.chain.block_time_s)
-        await ctx.subscribe(subj.CANDIDATES, self.on_candidate, mode=Mode.SHARED, message_type=m.Candidate)
+        await ctx.subscribe(subj.CANDIDATES, self.on_candidate, mode=Mode.SHARED, message_type=m.Candidate,
+                            concurrency=cfg.concurrency)
         ctx.log.info("validator started", profile=cfg.core.profile.name, simulate=cfg.simulate,
+                     exact_check=cfg.exact_check, concurrency=cfg.concurrency,
                      executor=cfg.executor_contract, mirror=view is not None,
                      flash_sources=[s.kind.value for s in ctx.chain.flash_loan_sources])
         ctx.mark_started()
 
     async def stop(self, ctx: ServiceContext) -> None:
+        if self._refreshing is not None:
+            self._refreshing.cancel()
         if self.rpc is not None:
             self.rpc.close()
+        if self.arpc is not None:
+            await self.arpc.close()
         if self.claims is not None:
             await self.claims.close()
 
     async def on_chain_message(self, message: Any) -> None:
         store = self.store
-        async with self.lock:
-            if isinstance(message, m.PoolSnapshot):
-                store.add_snapshot(message)
-            elif isinstance(message, m.BlockHead):
-                store.end_block(message)
-            elif isinstance(message, m.PoolEvent):
-                store.apply_event(message)
+        # no await in here: a validation (same loop) never sees a pool half updated
+        if isinstance(message, m.PoolSnapshot):
+            store.add_snapshot(message)
+        elif isinstance(message, m.BlockHead):
+            store.end_block(message)
+            if self._refreshing is None or self._refreshing.done():  # lender balances: once per block
+                self._refreshing = asyncio.create_task(self._refresh_balances(message.block_number))
+        elif isinstance(message, m.PoolEvent):
+            store.apply_event(message)
+
+    async def _refresh_balances(self, block: int) -> None:
+        try:
+            await self.chain.refresh_balances(block)
+        except Exception as exc:  # noqa: BLE001 - a candidate reads what it misses itself
+            self.ctx.log.warning("lender balance refresh failed", error=str(exc))
+
+    def _head(self, candidate: m.Candidate) -> tuple[int, int] | None:
+        """(block, base fee) of the mirror's last block when it is the candidate's or newer."""
+        last = self.store.last_head if self.store is not None else None
+        if last is None or last.block_number < candidate.block_number or last.base_fee_wei <= 0:
+            return None  # read from the node
+        return last.block_number, last.base_fee_wei
 
     async def on_candidate(self, candidate: m.Candidate) -> None:
-        async with self.lock:
-            outcome: Outcome = await asyncio.to_thread(self.validator.validate, candidate)
+        while self._publishing:
+            await self._idle.wait()
+        outcome: Outcome = await self.validator.validate_async(candidate, self._head(candidate))
+        if outcome.plans:
+            self._publishing += 1
+            self._idle.clear()
+            try:
+                await self._publish_plans(candidate, outcome)
+            finally:
+                self._publishing -= 1
+                if not self._publishing:
+                    self._idle.set()
+        else:
+            await self._publish_plans(candidate, outcome)
+
+    async def _publish_plans(self, candidate: m.Candidate, outcome: Outcome) -> None:
         if outcome.plans and self.claims is not None:
             outcome = await self._claim(candidate, outcome)
         for plan in outcome.plans:
-            await self.ctx.bus.publish(subj.PLANS, plan)
+            # stored on the stream (acks collected in the background, resent until stored)
+            await self.ctx.bus.publish_async(subj.PLANS, plan)
             metrics.OPPORTUNITIES_PROFITABLE.inc()
             vm.PLANS.labels(plan.profile, plan.risk_category).inc()
             vm.NET_PROFIT_WEI.inc(max(0, plan.expected_net_profit_wei))
@@ -120,26 +170,31 @@ class ValidatorService(Service):
     async def _claim(self, candidate: m.Candidate, outcome: Outcome) -> Outcome:
         """Claim the plans' pools for every replica; a replica that approved the same opportunity
         first keeps it, and this one turns its plans into a ``pool_reserved`` rejection."""
-        taken: list[str] = []
         owner = f"{self.ctx.replica_id}:{outcome.plans[0].plan_id}".encode()
-        for key in claim_keys(candidate, outcome.plans):
-            try:
-                claimed = await self.claims.set_if_absent(key, owner, ttl_s=self.claim_ttl_s)
-            except CacheError as exc:
+        keys = claim_keys(candidate, outcome.plans)
+        # every pool at once (one Redis round trip of latency, not one per pool)
+        answers = await asyncio.gather(*(self.claims.set_if_absent(k, owner, ttl_s=self.claim_ttl_s) for k in keys),
+                                       return_exceptions=True)
+        errors = [a for a in answers if isinstance(a, BaseException)]
+        if errors and not all(isinstance(e, CacheError) for e in errors):
+            raise next(e for e in errors if not isinstance(e, CacheError))
+        taken = [k for k, a in zip(keys, answers) if a is True]
+        lost = [k for k, a in zip(keys, answers) if a is False]
+        if not lost:
+            if errors:
                 # Redis down: this replica's own reservations still hold; a race with another
                 # replica costs at most a reverted transaction's gas, never the trade's capital
                 vm.CLAIM_ERRORS.inc()
-                self.ctx.log.warning("pool claim unavailable, going on without it", error=str(exc))
-                return outcome
-            if claimed:
-                taken.append(key)
-                continue
-            for mine in taken:
+                self.ctx.log.warning("pool claim unavailable, going on without it", error=str(errors[0]))
+            return outcome
+        for mine in taken:
+            try:
                 await self.claims.delete(mine)
-            vm.REJECTIONS.labels(reasons.POOL_RESERVED).inc()
-            return Outcome(rejection=reject(candidate, reasons.POOL_RESERVED,
-                                            f"{key} claimed by another replica's approved plan"),
-                           simulations=outcome.simulations)
-        return outcome
+            except CacheError:
+                pass  # expires with its TTL
+        vm.REJECTIONS.labels(reasons.POOL_RESERVED).inc()
+        return Outcome(rejection=reject(candidate, reasons.POOL_RESERVED,
+                                        f"{lost[0]} claimed by another replica's approved plan"),
+                       simulations=outcome.simulations)
 
 

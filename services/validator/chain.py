@@ -7,6 +7,7 @@ Every call goes through ``mevbot.chain.rpc.RpcClient`` (errors arrive as ``mevbo
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Iterable, Sequence
@@ -27,6 +28,7 @@ from mevbot.messages import ExecutionPlan, FlashSourceKind
 
 from services.validator.core import SimulationOutcome
 from services.validator.flash import FlashOption
+from services.validator.rpc import AsyncRpc
 
 _BALANCE_OF = keccak(text="balanceOf(address)")[:4]
 _PROTOCOL_FEES_COLLECTOR = keccak(text="getProtocolFeesCollector()")[:4]
@@ -65,9 +67,19 @@ def _word(result: str) -> int:
 
 
 class ChainAccess:
+    """``rpc`` (synchronous) serves the tests, the benchmarks and the cold path (lender fee rates,
+    the fee-on-transfer probe: read once, then cached); ``arpc`` (async, optional) the service's
+    hot path: the ``*_async`` methods, called on the event loop, many candidates at once."""
+
+    #: lender balances read at block B serve candidates up to block B + this (each plan is then
+    #: simulated exactly, or checked exactly by the executor: a balance a block old can only pick
+    #: a lender that no longer lends enough, and that transaction fails its simulation)
+    BALANCE_MAX_AGE_BLOCKS = 1
+
     def __init__(self, rpc: RpcClient, *, executor: str | None, sender: str | None, oracle: GasOracle,
-                 v2_exact_out: bool = True, flash_balance_ttl_s: float = 0.0) -> None:
+                 v2_exact_out: bool = True, flash_balance_ttl_s: float = 0.0, arpc: AsyncRpc | None = None) -> None:
         self.rpc = rpc
+        self.arpc = arpc
         self.executor = executor
         self.sender = sender
         self.oracle = oracle
@@ -76,6 +88,8 @@ class ChainAccess:
         self._fee_rates: dict[tuple[FlashSourceKind, str, str], tuple[int, str]] = {}  # -> (rate, balance holder)
         self._balances: dict[tuple[str, str], tuple[float, int]] = {}
         self._fot: dict[str, tuple[bool, str]] = {}
+        self._no_lender: set[tuple[FlashSourceKind, str, str]] = set()  # the lender refused the token
+        self._block_balances: dict[tuple[str, str], tuple[int, int]] = {}  # (token, holder) -> (block, balance)
         self._simulate_v1 = True
 
     # --- head ----------------------------------------------------------------------------------------
@@ -133,10 +147,15 @@ class ChainAccess:
         for s in sources:
             if s.kind is FlashSourceKind.UNISWAP_V3:
                 continue  # V3 lenders are pools of the token, given per candidate
+            if (s.kind, s.address, token) in self._no_lender:
+                continue
             try:
                 rate, holder = self._rate_and_holder(s, token)
-            except MevbotError:
+            except RevertError:
+                self._no_lender.add((s.kind, s.address, token))  # a contract's answer: it stays so
                 continue  # the lender does not list this token (Aave reverts on unknown reserves)
+            except MevbotError:
+                continue  # transport: asked again next time
             if holder == "0x" + "0" * 40:
                 continue
             entries.append((s.kind, s.address, rate, holder))
@@ -163,6 +182,85 @@ class ChainAccess:
                 self._balances[(token, h)] = (now, bal)
             out = [fetched[h] if v is None else v for h, v in zip(holders, out)]
         return [int(v) for v in out]  # type: ignore[arg-type]
+
+    # --- the async hot path ---------------------------------------------------------------------------
+
+    def _cached_entries(self, token: str, sources: Iterable[FlashLoanSource],
+                        v3_lenders: Sequence[str]) -> list[tuple[FlashSourceKind, str, int, str]] | None:
+        """:meth:`_lender_entries` when every fee rate is known (no RPC), else None."""
+        for s in sources:
+            key = (s.kind, s.address, token)
+            if s.kind is not FlashSourceKind.UNISWAP_V3 and key not in self._fee_rates and key not in self._no_lender:
+                return None
+        if any((FlashSourceKind.UNISWAP_V3, p, token) not in self._fee_rates for p in v3_lenders):
+            return None
+        return self._lender_entries(token, sources, v3_lenders)
+
+    async def head_and_flash_options_async(
+        self, token: str, sources: Sequence[FlashLoanSource], v3_lenders: Sequence[str] = (),
+        head: tuple[int, int] | None = None,
+    ) -> tuple[int, int, list[FlashOption]]:
+        """As :meth:`head_and_flash_options`; ``head`` (block, base fee) known already (the market
+        mirror's last ``BlockHead``) saves the block read, and balances read at most
+        :attr:`BALANCE_MAX_AGE_BLOCKS` before it are reused: usually no RPC at all."""
+        assert self.arpc is not None
+        entries = self._cached_entries(token, sources, v3_lenders)
+        if entries is None:  # cold: a lender's fee rate not read yet (once per lender and token)
+            entries = await asyncio.to_thread(self._lender_entries, token, sources, v3_lenders)
+        holders = [e[3] for e in entries]
+        if head is None:
+            calls = [("eth_getBlockByNumber", ["latest", False])]
+            missing = holders
+        else:
+            calls = []
+            floor = head[0] - self.BALANCE_MAX_AGE_BLOCKS
+            missing = [h for h in holders if self._block_balances.get((token, h), (-1, 0))[0] < floor]
+        calls += [("eth_call", [_call(token, _BALANCE_OF + abi_encode(["address"], [h])), "latest"]) for h in missing]
+        results = await self.arpc.batch(calls) if calls else []
+        if head is None:
+            head, results = _parse_head(results[0]), results[1:]
+        for h, r in zip(missing, results):
+            self._block_balances[(token, h)] = (head[0], _word(r))
+        options = [FlashOption(kind, addr, token, self._block_balances[(token, holder)][1], rate)
+                   for kind, addr, rate, holder in entries]
+        return head[0], head[1], options
+
+    async def refresh_balances(self, block: int) -> None:
+        """Re-read, in one batch, every lender balance read before ``block`` (called once per new
+        block, in the background, so the hot path finds them fresh)."""
+        assert self.arpc is not None
+        stale = [k for k, (b, _) in self._block_balances.items() if b < block]
+        if not stale:
+            return
+        calls = [("eth_call", [_call(t, _BALANCE_OF + abi_encode(["address"], [h])), "latest"]) for t, h in stale]
+        results = await self.arpc.batch(calls)
+        for key, r in zip(stale, results):
+            if self._block_balances.get(key, (-1, 0))[0] < block:
+                self._block_balances[key] = (block, _word(r))
+
+    async def fee_on_transfer_async(self, token: str, holder: str, amount: int) -> tuple[bool, str]:
+        hit = self._fot.get(token)
+        if hit is not None:
+            return hit
+        return await asyncio.to_thread(self.fee_on_transfer, token, holder, amount)  # once per token
+
+    async def simulate_async(self, plans: Sequence[ExecutionPlan], base_fee_wei: int) -> list[tuple[SimulationOutcome, L1Quote]]:
+        """:meth:`simulate` over the async client (same batch, same parsing)."""
+        assert self.arpc is not None
+        if self.oracle.source is None:  # probe once which source answers
+            await asyncio.to_thread(self.oracle.l1_quote, self.sender or _PROBE_PEER, self.executor or _PROBE_PEER,
+                                    self.calldata(plans[0]), base_fee_wei)
+        calls, calldatas, l1_calls = self._simulation_calls(plans)
+        try:
+            results = await self.arpc.batch(calls)
+        except RevertError as exc:
+            return await asyncio.to_thread(self._batch_reverted, exc, calldatas, base_fee_wei)
+        except RpcError as exc:
+            if self._simulate_v1 and exc.rpc_code in (-32601, -32600, -32602):
+                self._simulate_v1 = False  # the node lacks eth_simulateV1
+                return await self.simulate_async(plans, base_fee_wei)
+            raise
+        return self._parse_simulation(results, calldatas, l1_calls, base_fee_wei)
 
     # --- fee-on-transfer probe ------------------------------------------------------------------------
 
@@ -213,9 +311,23 @@ class ChainAccess:
         JSON-RPC batch: ``eth_simulateV1`` (return data and gas used in one execution). Nodes without
         it get ``eth_call`` + ``eth_estimateGas``, which can only simulate the first plan."""
         sender, to = self.sender or _PROBE_PEER, self.executor or _PROBE_PEER
-        calldatas = [self.calldata(p) for p in plans]
         if self.oracle.source is None:
-            self.oracle.l1_quote(sender, to, calldatas[0], base_fee_wei)  # probe once which source answers
+            self.oracle.l1_quote(sender, to, self.calldata(plans[0]), base_fee_wei)  # probe once which source answers
+        calls, calldatas, l1_calls = self._simulation_calls(plans)
+        try:
+            results = self.rpc.batch(calls)
+        except RevertError as exc:
+            return self._batch_reverted(exc, calldatas, base_fee_wei)
+        except RpcError as exc:
+            if self._simulate_v1 and exc.rpc_code in (-32601, -32600, -32602):
+                self._simulate_v1 = False  # the node lacks eth_simulateV1
+                return self.simulate(plans, base_fee_wei)
+            raise
+        return self._parse_simulation(results, calldatas, l1_calls, base_fee_wei)
+
+    def _simulation_calls(self, plans: Sequence[ExecutionPlan]) -> tuple[list, list[bytes], list]:
+        sender, to = self.sender or _PROBE_PEER, self.executor or _PROBE_PEER
+        calldatas = [self.calldata(p) for p in plans]
         txs = [self.transaction(p, exact=True) for p in plans]
         l1_calls = [self.oracle.request(sender, to, cd) for cd in calldatas]
         if self._simulate_v1:
@@ -223,17 +335,16 @@ class ChainAccess:
         else:
             calls = [("eth_call", [txs[0], "latest"]), ("eth_estimateGas", [txs[0], "latest"])]
         calls += [c for c in l1_calls if c is not None]
-        try:
-            results = self.rpc.batch(calls)
-        except RevertError as exc:
-            err = decode_arb_error(exc.data) if exc.data else None
-            failed = SimulationOutcome(False, error=str(err) if err else str(exc), decoded=err is not None)
-            return [(failed, self._l1(None, cd, base_fee_wei)) for cd in calldatas]
-        except RpcError as exc:
-            if self._simulate_v1 and exc.rpc_code in (-32601, -32600, -32602):
-                self._simulate_v1 = False  # the node lacks eth_simulateV1
-                return self.simulate(plans, base_fee_wei)
-            raise
+        return calls, calldatas, l1_calls
+
+    def _batch_reverted(self, exc: RevertError, calldatas: list[bytes],
+                        base_fee_wei: int) -> list[tuple[SimulationOutcome, L1Quote]]:
+        err = decode_arb_error(exc.data) if exc.data else None
+        failed = SimulationOutcome(False, error=str(err) if err else str(exc), decoded=err is not None)
+        return [(failed, self._l1(None, cd, base_fee_wei)) for cd in calldatas]
+
+    def _parse_simulation(self, results: list, calldatas: list[bytes], l1_calls: list,
+                          base_fee_wei: int) -> list[tuple[SimulationOutcome, L1Quote]]:
         l1_results = iter(results[1 if self._simulate_v1 else 2:])
         quotes = [self._l1(next(l1_results) if c is not None else None, cd, base_fee_wei)
                   for c, cd in zip(l1_calls, calldatas)]

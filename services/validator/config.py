@@ -31,6 +31,11 @@ class ValidatorConfig:
     simulate: bool
     v2_exact_out: bool  # encode V2 hops with exact outputs (must match the executor's encoding)
     v3_flash_lenders: int  # how many Uniswap V3 pools of the loan token to consider as lenders (0: none)
+    #: where each plan is checked exactly before it is sent: "validator" (simulated here, before the
+    #: plan is published) or "executor" (a simulated shape's plan goes out at once, priced on its
+    #: gas bound; the executor signs it and simulates the signed transaction before sending)
+    exact_check: str = "validator"
+    concurrency: int = 64  # candidates in hand at once (waiting on a pool, or their simulations in flight)
 
 
 def _addr(key: str, env: Env | None) -> str | None:
@@ -133,4 +138,6 @@ def load_validator_config(settings: Settings, native_token: str, env: Env | None
         simulate=env_bool("VALIDATOR_SIMULATE", True, env=env),
         v2_exact_out=env_bool("VALIDATOR_V2_EXACT_OUT", True, env=env),
         v3_flash_lenders=env_int("VALIDATOR_V3_FLASH_LENDERS", 2, min_value=0, max_value=16, env=env),
+        exact_check=env_choice("VALIDATOR_EXACT_CHECK", ("validator", "executor"), "validator", env=env),
+        concurrency=env_int("VALIDATOR_CONCURRENCY", 64, min_value=1, max_value=1024, env=env),
     )

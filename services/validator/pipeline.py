@@ -1,22 +1,40 @@
-"""One candidate through the whole validation, synchronously: gather the context (chain, market
-view), run the pure core, simulate the draft, finalize, simulate the exact final transaction.
+"""One candidate through the whole validation: gather the context (chain, market view), run the
+pure core, price the draft, simulate the exact final transaction, settle the exact costs.
 
-``Validator.validate(candidate) -> Outcome`` is what the service calls (in a worker thread) and
-what the benchmark times. With ``simulate=False`` the plan is priced with the pre-screen gas
-estimate and marked ``simulated=False`` (the executor then must simulate; used to measure the
-simulation's cost).
+The logic is written once, as a coroutine over an I/O adapter:
+
+* ``await Validator.validate_async(candidate, head)`` is what the service runs on its event loop,
+  many candidates at once (the RPC is async: :mod:`services.validator.rpc`); candidates sharing a
+  pool are serialized by per-pool locks, so a reservation is decided exactly as one at a time would.
+* ``Validator.validate(candidate)`` runs the same coroutine over the synchronous ``ChainAccess``
+  (it never suspends): the tests and the benchmarks.
+
+Exact check (``VALIDATOR_EXACT_CHECK``): ``validator`` (default) simulates every plan here, on the
+path to the plan. ``executor``: a single-part plan whose shape (hop kinds, lender) was simulated
+before goes out at once, priced on the most gas that shape used plus twice the margin, as its gas limit (the
+costs are an upper bound: a transaction cannot burn more than its limit) and marked
+``simulated=False``; the executor signs it at once and sends it only after its own exact
+simulation of the signed transaction gave exactly the plan's hop amounts and profit
+(``services.executor.engine``). Splits, new shapes, and chains where the L1 part is neither in
+the gas units (``GAS_ESTIMATE_INCLUDES_L1``) nor quoted by the fallback are simulated here as before.
+
+With ``simulate=False`` the plan is priced with the pre-screen gas estimate and marked
+``simulated=False`` (measurement of the simulation's cost; the executor's exact check applies).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
 
 import msgspec
 from mevbot.chainconfig import FlashLoanSource
 from mevbot.errors import MevbotError
 from mevbot.gas.l1 import L1Quote, l1_from_fallback
+from mevbot.gas.model import gas_limit_with_margin
 from mevbot.messages import Candidate, ExecutionPlan, Rejection
 
 from services.validator import metrics as vm
@@ -37,6 +55,49 @@ from services.validator.market_view import MarketView
 from services.validator.reservations import Reservations
 
 _GAS_RETRY_CAP = 8_000_000
+T = TypeVar("T")
+
+
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine that never suspends (its I/O is synchronous) to its result."""
+    try:
+        coro.send(None)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+    coro.close()
+    raise RuntimeError("the synchronous validation awaited real I/O")
+
+
+class _SyncIO:
+    """The synchronous ``ChainAccess`` seen through the coroutine's interface (never suspends)."""
+
+    def __init__(self, chain: ChainAccess) -> None:
+        self.chain = chain
+
+    async def head_and_options(self, token: str, sources: Sequence[FlashLoanSource], v3: Sequence[str],
+                               head: tuple[int, int] | None) -> tuple[int, int, list]:
+        return self.chain.head_and_flash_options(token, sources, v3)
+
+    async def fee_on_transfer(self, token: str, holder: str, amount: int) -> tuple[bool, str]:
+        return self.chain.fee_on_transfer(token, holder, amount)
+
+    async def simulate(self, plans: Sequence[ExecutionPlan], base_fee: int) -> list:
+        return self.chain.simulate(plans, base_fee)
+
+
+class _AsyncIO:
+    def __init__(self, chain: ChainAccess) -> None:
+        self.chain = chain
+
+    async def head_and_options(self, token: str, sources: Sequence[FlashLoanSource], v3: Sequence[str],
+                               head: tuple[int, int] | None) -> tuple[int, int, list]:
+        return await self.chain.head_and_flash_options_async(token, sources, v3, head)
+
+    async def fee_on_transfer(self, token: str, holder: str, amount: int) -> tuple[bool, str]:
+        return await self.chain.fee_on_transfer_async(token, holder, amount)
+
+    async def simulate(self, plans: Sequence[ExecutionPlan], base_fee: int) -> list:
+        return await self.chain.simulate_async(plans, base_fee)
 
 
 @dataclass
@@ -58,6 +119,12 @@ class Validator:
         self._gas_seen: dict[tuple, int] = {}  # (hops, lender kind) -> gas used by the last simulation
         self.reservations = Reservations()
         self._last_head = 0
+        self._gas_max: dict[tuple, int] = {}  # (hop kinds, lender kind) -> most gas a simulation of it used
+        self._pool_locks: dict[str, asyncio.Lock] = {}
+        self._sync_io = _SyncIO(chain)
+        self._async_io = _AsyncIO(chain)
+        #: the executor checks exactly: plans of a simulated shape skip the simulation here
+        self.exact_check_in_executor = getattr(cfg, "exact_check", "validator") == "executor"
 
     # --- context -------------------------------------------------------------------------------------
 
@@ -72,33 +139,47 @@ class Validator:
             return NativeRate(c.gross_profit, c.gross_profit_wei)
         return None
 
-    def _fot(self, c: Candidate) -> Callable[[str], bool]:
+    async def _fee_on_transfer(self, c: Candidate, io: _SyncIO | _AsyncIO) -> tuple[dict[str, bool], str]:
+        """The fee-on-transfer verdicts :func:`check_tokens` will ask for, probed in its order (a
+        denied or unlisted token stops it before any probe; the first bad token stops it)."""
+        core = self.cfg.core
+        tokens = [c.start_token] + [h.token_out for h in c.hops[:-1]]
+        if any(t in core.denied_tokens or (core.allowed_tokens is not None and t not in core.allowed_tokens)
+               for t in tokens):
+            return {}, ""
         holders = {h.token_out: (h.pool, h.amount_out) for h in c.hops}
-        self._fot_detail = ""
-
-        def check(token: str) -> bool:
-            if token == self.cfg.core.native_token:
-                return False
+        known: dict[str, bool] = {}
+        for token in tokens:
+            if token == core.native_token:
+                known[token] = False
+                continue
+            if token not in holders:
+                continue  # malformed: check_form rejects it first
             pool, amount = holders[token]
-            bad, detail = self.chain.fee_on_transfer(token, pool, amount)
+            bad, detail = await io.fee_on_transfer(token, pool, amount)
+            known[token] = bad
             if bad:
-                self._fot_detail = detail
-            return bad
-
-        return check
+                return known, detail
+        return known, ""
 
     def context(self, c: Candidate) -> Context:
+        return run_sync(self._context(c, self._sync_io, None))[0]
+
+    async def _context(self, c: Candidate, io: _SyncIO | _AsyncIO,
+                       head: tuple[int, int] | None) -> tuple[Context, str]:
         hops = {h.pool for h in c.hops}
         n_v3 = self.cfg.v3_flash_lenders
         v3 = self.market.v3_lenders(c.start_token, hops, n_v3) if self.market is not None and n_v3 else []
-        head, base_fee, options = self.chain.head_and_flash_options(c.start_token, self.flash_sources, v3)
+        head_block, base_fee, options = await io.head_and_options(c.start_token, self.flash_sources, v3, head)
         if self._l1_estimate is None or self._l1_estimate.base_fee_wei != base_fee:
             self._l1_estimate = l1_from_fallback(self.cfg.l1_fallback, 79 + 37 * len(c.hops), base_fee) \
                 if self._l1_estimate is None else L1Quote(self._l1_estimate.l1_cost_wei, self._l1_estimate.l1_gas_units,
                                                           base_fee, self._l1_estimate.source)
-        return Context(head_block=head, base_fee_wei=base_fee, native_rate=self._native_rate(c),
-                       flash_options=options, l1_estimate=self._l1_estimate, fee_on_transfer=self._fot(c),
-                       pools=self.market, gas_estimate=self.gas_estimate)
+        fot, fot_detail = await self._fee_on_transfer(c, io)
+        return Context(head_block=head_block, base_fee_wei=base_fee, native_rate=self._native_rate(c),
+                       flash_options=options, l1_estimate=self._l1_estimate,
+                       fee_on_transfer=lambda token: fot.get(token, False),
+                       pools=self.market, gas_estimate=self.gas_estimate), fot_detail
 
     def gas_estimate(self, n_hops: int) -> int:
         """L2 gas of an ``n_hops`` plan: the least a simulation of that size used lately (any lender),
@@ -110,18 +191,37 @@ class Validator:
     # --- validation -----------------------------------------------------------------------------------
 
     def validate(self, c: Candidate) -> Outcome:
+        """Synchronously, over the synchronous chain access (tests, benchmarks)."""
+        return run_sync(self._timed(c, self._sync_io, None))
+
+    async def validate_async(self, c: Candidate, head: tuple[int, int] | None = None) -> Outcome:
+        """On the event loop over the async chain access; ``head`` = (block, base fee) when known
+        (the market mirror's last block) saves reading it."""
+        return await self._timed(c, self._async_io, head)
+
+    async def _timed(self, c: Candidate, io: _SyncIO | _AsyncIO, head: tuple[int, int] | None) -> Outcome:
         t0 = time.perf_counter()
+        locks = [self._pool_locks.setdefault(p, asyncio.Lock()) for p in sorted({h.pool for h in c.hops})]
+        taken: list[asyncio.Lock] = []
         try:
-            out = self._validate(c)
+            # candidates sharing a pool run one after the other (the later one then sees the
+            # earlier one's reservation); the others run concurrently. Sorted: no deadlock
+            for lock in locks:
+                await lock.acquire()
+                taken.append(lock)
+            out = await self._validate(c, io, head)
         except MevbotError as exc:
             out = Outcome(rejection=reject(c, reasons.INTERNAL_ERROR, f"{exc.code}: {exc}"))
+        finally:
+            for lock in taken:
+                lock.release()
         label = "approved" if out.plans else "rejected"
         vm.VALIDATION_LATENCY.labels(label).observe(time.perf_counter() - t0)
         if out.rejection is not None:
             vm.REJECTIONS.labels(out.rejection.reason).inc()
         return out
 
-    def _validate(self, c: Candidate) -> Outcome:
+    async def _validate(self, c: Candidate, io: _SyncIO | _AsyncIO, head: tuple[int, int] | None) -> Outcome:
         core = self.cfg.core
         if self.market is not None:
             moved = self.market.moved_since(c)
@@ -133,13 +233,18 @@ class Validator:
             clash = self.reservations.conflict(c, self._last_head)
             if clash is not None:
                 return Outcome(rejection=reject(c, reasons.POOL_RESERVED, clash))
-        ctx = self.context(c)
-        self._last_head = ctx.head_block
+        ctx, fot_detail = await self._context(c, io, head)
+        self._last_head = max(self._last_head, ctx.head_block)
+        if self.market is not None and io is self._async_io:
+            moved = self.market.moved_since(c)  # the mirror may have moved while the context was read
+            if moved:
+                return Outcome(rejection=reject(c, reasons.STALE_STATE, f"pools changed since: {', '.join(moved)}"))
+        # from here to the first simulation nothing awaits: the core sees one consistent mirror
         screened = screen(c, core, ctx)
         if screened.rejection is not None:
             rej = screened.rejection
-            if rej.reason == reasons.FEE_ON_TRANSFER and self._fot_detail:
-                rej = reject(c, rej.reason, f"{rej.detail}: {self._fot_detail}")
+            if rej.reason == reasons.FEE_ON_TRANSFER and fot_detail:
+                rej = reject(c, rej.reason, f"{rej.detail}: {fot_detail}")
             return Outcome(rejection=rej)
         clash = self.reservations.conflict(c, ctx.head_block)
         if clash is not None:
@@ -148,7 +253,7 @@ class Validator:
             vm.SPLITS.labels("split" if len(screened.drafts) > 1 else "downsized").inc()
         outcome = Outcome()
         plans = [draft_plan(d, core, ctx.head_block, ctx.base_fee_wei, self.clock_ns()) for d in screened.drafts]
-        approved = self._approve(plans, screened.drafts[0].native_rate, ctx.base_fee_wei, outcome)
+        approved = await self._approve_io(plans, screened.drafts[0].native_rate, ctx.base_fee_wei, outcome, io)
         if isinstance(approved, Rejection):
             return Outcome(rejection=approved, simulations=outcome.simulations)
         outcome.plans = approved
@@ -157,6 +262,37 @@ class Validator:
 
     def _approve(self, plans: list[ExecutionPlan], rate: NativeRate, base_fee: int,
                  outcome: Outcome) -> list[ExecutionPlan] | Rejection:
+        return run_sync(self._approve_io(plans, rate, base_fee, outcome, self._sync_io))
+
+    def _speculative(self, plan: ExecutionPlan, rate: NativeRate, base_fee: int) -> ExecutionPlan | tuple[str, str] | None:
+        """The plan priced for the executor's exact check, or None when it must be simulated here.
+
+        Priced on the most gas its shape (hop kinds, lender) used in a simulation, plus twice the
+        margin, which is also its
+        gas limit: the transaction cannot burn more, so the costs (and the net profit checked
+        against the minimum) are an upper (lower) bound. The L1 part: Arbitrum counts it in the gas
+        units (bounded by the limit) and priced once more on top; the fallback is computed from
+        the exact calldata's size."""
+        core = self.cfg.core
+        seen = self._gas_max.get(_gas_shape(plan))
+        l1_exact = self.chain.oracle.source == "fallback"
+        if seen is None or not (core.gas_estimate_includes_l1 or l1_exact):
+            return None
+        # the margin twice over: a V3 hop crossing more ticks than last time costs more gas, and a
+        # limit too low only loses the trade (the executor's check runs out of gas), never money
+        units = gas_limit_with_margin(seen, 2 * core.gas_limit_margin_bps)
+        l1 = self._l1_estimate
+        if l1_exact:
+            l1 = self.chain.oracle.parse("0x", len(self.chain.calldata(plan)), base_fee)
+        predicted = SimulationOutcome(True, tuple(h.amount_out for h in plan.hops), plan.expected_profit, units)
+        spec = replace(core, gas_limit_margin_bps=0, gas_estimate_includes_l1=False)
+        priced = finalize(plan, predicted, l1, base_fee, rate, spec, self.clock_ns())
+        if isinstance(priced, tuple):
+            return priced
+        return msgspec.structs.replace(priced, simulated=False)
+
+    async def _approve_io(self, plans: list[ExecutionPlan], rate: NativeRate, base_fee: int,
+                          outcome: Outcome, io: _SyncIO | _AsyncIO) -> list[ExecutionPlan] | Rejection:
         """Price each part with the gas seen last time for its shape (guard, gas limit and fee bid are
         then fixed in the transaction), simulate those exact transactions in order, settle the exact
         costs. The parts that settle, in order up to the first that does not, are approved."""
@@ -164,6 +300,13 @@ class Validator:
         first = plans[0]
         ids = {"chain_id": first.chain_id, "candidate_id": first.candidate_id, "cycle_id": first.cycle_id,
                "block_number": first.block_number}
+        if self.cfg.simulate and self.exact_check_in_executor and len(plans) == 1:
+            spec = self._speculative(first, rate, base_fee)
+            if isinstance(spec, tuple):
+                return Rejection(reason=spec[0], detail=spec[1], **ids)
+            if spec is not None:
+                vm.SIMULATIONS.labels("left_to_executor").inc()
+                return [spec]
         priced: list[ExecutionPlan] = []
         for plan in plans:
             shape = (len(plan.hops), plan.flash_source.kind)
@@ -179,7 +322,7 @@ class Validator:
             return [_unsimulated(p) for p in priced]
         rejection: Rejection | None = None
         for _ in range(4):
-            results = self.chain.simulate(priced, base_fee)
+            results = await io.simulate(priced, base_fee)
             outcome.simulations += 1
             settled_all: list[ExecutionPlan] = []
             retry = False
@@ -187,7 +330,9 @@ class Validator:
                 vm.SIMULATIONS.labels("ok" if sim.success else "reverted").inc()
                 self._l1_estimate = l1
                 if sim.success:
-                    self._gas_seen[(len(plan.hops), plan.flash_source.kind)] = sim.gas_used
+                    shape = (len(plan.hops), plan.flash_source.kind)
+                    self._gas_seen[shape] = sim.gas_used
+                    self._gas_max[_gas_shape(plan)] = max(self._gas_max.get(_gas_shape(plan), 0), sim.gas_used)
                 elif not sim.decoded and sim.gas_used * 64 >= plan.gas_limit * 56 and plan.gas_limit < _GAS_RETRY_CAP:
                     # out of gas: no reason and (nearly) all the gas used; a sub-call that runs out
                     # leaves each outer frame 1/64 to revert with (nested lenders: >= 7/8 used). Twice the gas
@@ -213,6 +358,10 @@ class Validator:
             return rejection or Rejection(reason=reasons.INTERNAL_ERROR, detail="nothing simulated", **ids)
         count = len(settled_all)
         return [msgspec.structs.replace(p, split_count=count) for p in settled_all]
+
+
+def _gas_shape(plan: ExecutionPlan) -> tuple:
+    return tuple(h.kind for h in plan.hops), plan.flash_source.kind
 
 
 def _unsimulated(plan: ExecutionPlan) -> ExecutionPlan:

@@ -94,3 +94,33 @@ async def test_execution_disabled_signs_publishes_and_sends_nothing(
     assert tx_count(rpc, one_key.address, "pending") == 0
     assert int(rpc.call("eth_blockNumber"), 16) == blocks_before  # automine: no tx, no block
     assert rpc.call("eth_getTransactionByHash", results[0].tx_hash) is None
+
+
+async def test_unsimulated_plan_is_sent_only_when_the_signed_transaction_does_exactly_the_plan(
+    xchain, one_key, keystore, client, nats_url, redis_url, namespace
+):
+    """VALIDATOR_EXACT_CHECK=executor: a plan the validator did not simulate (simulated=False) is
+    signed with its own gas limit and checked here by eth_simulateV1 of the signed fields: one wei
+    of profit, a hop output or gas short of the plan and it is not sent; the exact plan is, and
+    realizes its prediction to the wei."""
+    rpc, dep = xchain.rpc, xchain.dep
+    env = executor_env(xchain, keystore, nats_url, redis_url, namespace)
+    async with running_executor(env):
+        dislocate(rpc, dep)
+        plan = replace(build_plan(rpc, dep, one_key.address, n_hops=2, min_profit=1), simulated=False)
+        greedy = replace(plan, plan_id=plan.plan_id + "-greedy", candidate_id=plan.candidate_id + "-g",
+                         expected_profit=plan.expected_profit + 1)  # the guard (min_profit=1) would let it pass
+        await client.send(greedy)
+        dropped = await client.final(greedy.plan_id)
+        assert (dropped.status, dropped.reason) == (ExecutionStatus.DROPPED, "simulation_mismatch"), dropped
+        starved = replace(plan, plan_id=plan.plan_id + "-gas", candidate_id=plan.candidate_id + "-s", gas_limit=60_000)
+        await client.send(starved)
+        dropped = await client.final(starved.plan_id)
+        assert (dropped.status, dropped.reason) == (ExecutionStatus.DROPPED, "simulation_revert"), dropped
+        assert tx_count(rpc, one_key.address, "pending") == 0  # nothing reached the chain
+
+        await client.send(plan)
+        ok = await client.final(plan.plan_id)
+        assert ok.status is ExecutionStatus.INCLUDED and ok.nonce == 0 and ok.signed_ns > 0
+        assert ok.realized_profit == plan.expected_profit
+    assert tx_count(rpc, one_key.address) == 1

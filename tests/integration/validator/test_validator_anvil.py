@@ -341,3 +341,42 @@ def test_usdc_cycle_gas_converted_through_live_prices(rpc: RpcClient, market: De
     assert plan.costs.net_profit_wei == plan.costs.net_profit * rate.native_wei // rate.token_amount
     receipt, realized = execute(rpc, dep, plan)
     assert receipt["status"] == "0x1" and realized == plan.expected_profit
+
+
+def test_plan_left_to_the_executors_exact_check_executes_exactly_within_its_gas_bound(
+    rpc: RpcClient, market: Deployment
+) -> None:
+    """VALIDATOR_EXACT_CHECK=executor: the first plan of a shape is simulated here; the next one of
+    that shape is not (simulated=False), priced on the gas bound that is also its limit, and the
+    transaction does exactly what it predicts, within that limit. The async path (the service's)
+    answers the same as the synchronous one."""
+    import asyncio
+
+    from services.validator.rpc import AsyncRpc
+
+    dep = market
+    dislocate(rpc, dep)
+    store = mirror(rpc, dep)
+    c = candidate(store, dep, two_hop(dep), dep.weth)
+    # the L1 part in the gas units (Arbitrum): bounded by the limit too (with the L1 charged apart,
+    # only the fallback's quote is exact without a node call, and such plans are simulated here)
+    env = dict(WIDE, VALIDATOR_EXACT_CHECK="executor", GAS_ESTIMATE_INCLUDES_L1="true")
+    v = make_validator(rpc, dep, env, store=store)
+    first = v.validate(c)
+    assert first.rejection is None and first.plans[0].simulated and first.simulations >= 1
+    v.reservations = type(v.reservations)()  # the same opportunity again: not a race with itself
+    v.chain.arpc = AsyncRpc(v.chain.rpc.url)
+
+    async def validate_async():
+        try:
+            return await v.validate_async(c)
+        finally:
+            await v.chain.arpc.close()
+
+    second = asyncio.run(validate_async())
+    (plan,) = second.plans
+    assert second.simulations == 0 and not plan.simulated
+    assert plan.expected_net_profit_wei < first.plans[0].expected_net_profit_wei  # the costs of the bound
+    receipt, gained = execute(rpc, dep, plan)
+    assert receipt["status"] == "0x1" and gained == plan.expected_profit
+    assert int(receipt["gasUsed"], 16) <= plan.gas_limit

@@ -8,6 +8,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_account.typed_transactions import TypedTransaction
 from eth_utils.crypto import keccak
@@ -33,6 +34,11 @@ class ScriptedRpc:
         self.revert: bytes | None = None
         self.on_call: Any = None
         self.receipts: dict[str, dict[str, Any]] = {}
+        default = make_plan()
+        #: what the simulated transaction returns: (profit, hop outputs); the default plan's exactly
+        self.outcome: tuple[int, list[int]] = (default.expected_profit, [h.amount_out for h in default.hops])
+        self.simulate_v1 = True
+        self.methods: list[str] = []
 
     async def head(self) -> tuple[int, int]:
         return 90, 10
@@ -40,13 +46,27 @@ class ScriptedRpc:
     async def nonce(self, address: str, tag: str = "pending") -> int:
         return self.chain_nonce
 
+    def _return_data(self) -> str:
+        return "0x" + abi_encode(["uint256", "uint256[]"], [self.outcome[0], self.outcome[1]]).hex()
+
     async def call(self, method: str, *params: Any) -> Any:
+        self.methods.append(method)
         if method == "eth_call":
             if self.on_call:
                 self.on_call()
             if self.revert is not None:
                 raise RevertError("eth_call: execution reverted", self.revert)
-            return "0x"
+            return self._return_data()
+        if method == "eth_simulateV1":
+            if not self.simulate_v1:
+                from mevbot.errors import RpcError
+
+                raise RpcError("eth_simulateV1: method not found", rpc_code=-32601)
+            if self.on_call:
+                self.on_call()
+            if self.revert is not None:
+                return [{"calls": [{"status": "0x0", "returnData": "0x" + self.revert.hex(), "gasUsed": "0x5208"}]}]
+            return [{"calls": [{"status": "0x1", "returnData": self._return_data(), "gasUsed": "0x30d40"}]}]
         if method == "eth_estimateGas":
             return hex(300_000)
         raise AssertionError(method)
@@ -150,6 +170,34 @@ async def test_simulation_revert_dry_run_and_late_pause_release_the_nonce():
     assert (r.status, r.nonce) == (ExecutionStatus.DRY_RUN, 0) and r.raw_tx.startswith("0x02")
     assert rpc.broadcasts == []
     assert (await ex.handle_plan(plan(4))).nonce == 0  # every unsent reservation was given back
+
+
+async def test_unsimulated_plan_is_signed_at_once_and_sent_only_if_exactly_as_planned():
+    """A plan the validator left to the executor's exact check (simulated=False): signed with the
+    plan's gas limit (no estimate first), sent only when the simulation of the signed transaction
+    gives exactly the plan's hop amounts and profit; the validator's simulated plans keep the
+    non-revert check."""
+    rpc = ScriptedRpc()
+    ex, _ = engine(rpc)
+    r = await ex.handle_plan(plan(1))
+    assert r.status is ExecutionStatus.SENT and r.signed_ns > 0
+    assert "eth_estimateGas" not in rpc.methods and "eth_simulateV1" in rpc.methods
+    assert TypedTransaction.from_bytes(HexBytes(rpc.broadcasts[0])).as_dict()["gas"] == plan(1).gas_limit
+    rpc.outcome = (rpc.outcome[0] - 1, rpc.outcome[1])  # one wei less profit than planned
+    r = await ex.handle_plan(plan(2))
+    assert (r.status, r.reason, r.nonce) == (ExecutionStatus.DROPPED, "simulation_mismatch", 1) and r.raw_tx
+    rpc.outcome = (rpc.outcome[0] + 1, [rpc.outcome[1][0] + 1, rpc.outcome[1][1]])  # another hop output
+    assert (await ex.handle_plan(plan(3))).reason == "simulation_mismatch"
+    assert len(rpc.broadcasts) == 1
+    rpc.simulate_v1 = False  # a node without eth_simulateV1: eth_call's return data, same check
+    assert (await ex.handle_plan(plan(4))).reason == "simulation_mismatch"
+    rpc.outcome = (make_plan().expected_profit, [h.amount_out for h in make_plan().hops])
+    assert (await ex.handle_plan(plan(5))).status is ExecutionStatus.SENT
+    rpc.methods.clear()
+    rpc.outcome = (0, [])  # a simulated plan only has to not revert
+    r = await ex.handle_plan(make_plan(plan_id="p6", candidate_id="c6", simulated=True))
+    assert r.status is ExecutionStatus.SENT and rpc.methods == ["eth_call"]
+    await ex.wait_trackers(1)
 
 
 async def test_not_included_in_time_fills_the_nonce_with_a_self_transfer():
@@ -341,3 +389,37 @@ async def test_adopted_record_of_a_tx_sent_is_settled():
     await second.wait_trackers(1)
     assert [(r.status, r.tx_hash) for r in out] == [(ExecutionStatus.INCLUDED, sent.tx_hash)]
     assert lease.records == {}
+
+
+class CountingSigner:
+    def __init__(self, signer: Signer) -> None:
+        self.signer, self.address, self.nonces = signer, signer.address, []
+
+    def sign_transaction(self, tx: dict[str, Any]) -> tuple[bytes, str]:
+        self.nonces.append(tx["nonce"])
+        return self.signer.sign_transaction(tx)
+
+
+@pytest.mark.parametrize("execution_enabled", [True, False])
+async def test_a_burst_on_one_key_is_signed_on_arrival_with_the_nonces_it_gets(execution_enabled):
+    """Signed before the key's lock with the nonce each plan then reserves (live: the next ones in
+    order; dry run: the one released by the plan ahead), so no plan waits for another's check to
+    be signed; a wrong guess (a plan ahead was refused) is signed again under the lock."""
+    rpc = ScriptedRpc()
+    ex, _ = engine(rpc, execution_enabled=execution_enabled)
+    signer = CountingSigner(ex.slots[0].signer)
+    ex.slots[0].signer = signer  # type: ignore[assignment]
+    await ex.handle_plan(plan(0))  # the first one syncs the nonce from the chain
+    signer.nonces.clear()
+    results = await asyncio.gather(*(ex.handle_plan(plan(i)) for i in range(1, 11)))
+    expected = list(range(1, 11)) if execution_enabled else [0] * 10
+    assert [r.nonce for r in results] == expected and signer.nonces == expected  # one signature each
+    assert len({r.signed_ns for r in results}) == 10
+
+    signer.nonces.clear()
+    refused = make_plan(plan_id="p20", candidate_id="c20", expected_profit=make_plan().expected_profit + 1)
+    first, second = await asyncio.gather(ex.handle_plan(refused), ex.handle_plan(plan(21)))
+    assert first.reason == "simulation_mismatch"  # the node's profit is not this plan's
+    start = 11 if execution_enabled else 0
+    assert second.nonce == start and signer.nonces[-1] == start  # re-signed with the nonce freed
+    await ex.wait_trackers(1)

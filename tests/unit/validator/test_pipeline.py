@@ -137,3 +137,90 @@ def test_split_parts_are_approved_up_to_the_first_failure() -> None:
     v.chain.script = [second_fails]
     approved = v._approve(parts, d.native_rate, BASE_FEE, Outcome())
     assert [p.split_index for p in approved] == [0] and approved[0].split_count == 1
+
+
+# --- VALIDATOR_EXACT_CHECK=executor and the async path ------------------------------------------------
+
+
+class FallbackOracle:
+    source = "fallback"
+
+    def parse(self, result, calldata_bytes, base_fee):
+        return L1Quote(calldata_bytes * 16 * base_fee, calldata_bytes * 16, base_fee, "fallback")
+
+
+def test_exact_check_in_the_executor_skips_the_simulation_of_a_known_shape_priced_on_its_gas_bound() -> None:
+    env = dict(ENV, VALIDATOR_EXACT_CHECK="executor")
+    cfg = load_validator_config(load_settings(env=env), WETH, env=env)
+    chain = ScriptedChain([exact(200_000)])
+    chain.oracle = FallbackOracle()
+    chain.calldata = lambda plan: b"\x01" * 500
+    v = Validator(cfg, chain, [], None)  # type: ignore[arg-type]
+    first = v.validate(candidate())  # a new shape: simulated here, and its gas learned
+    assert first.simulations == 1 and first.plans[0].simulated
+    v.reservations = type(v.reservations)()  # the same opportunity again, not a race with itself
+    second = v.validate(candidate())
+    (plan,) = second.plans
+    assert second.simulations == 0 and len(chain.rounds) == 1 and not plan.simulated
+    bound = 200_000 * 2  # the most gas seen, plus twice the margin (50 %): the transaction's limit
+    assert plan.gas_limit == bound + 500 * 16  # (+ the L1 units of the exact calldata, priced on top)
+    # the costs are those of the whole limit: an upper bound of what the transaction can cost
+    assert plan.costs.l2_gas_cost_wei == bound * BASE_FEE and plan.costs.l1_gas_cost_wei == 500 * 16 * BASE_FEE
+    assert plan.expected_net_profit_wei < first.plans[0].expected_net_profit_wei
+    assert plan.min_profit >= 1 and plan.expected_profit == first.plans[0].expected_profit
+
+
+def test_exact_check_in_the_executor_still_rejects_below_the_minimum_profit() -> None:
+    env = dict(ENV, VALIDATOR_EXACT_CHECK="executor", VALIDATOR_MIN_NET_PROFIT_WEI="10000 ether")
+    cfg = load_validator_config(load_settings(env=env), WETH, env=env)
+    chain = ScriptedChain([exact(200_000)])
+    chain.oracle = FallbackOracle()
+    chain.calldata = lambda plan: b"\x01" * 500
+    v = Validator(cfg, chain, [], None)  # type: ignore[arg-type]
+    v._gas_max[(tuple(h.kind for h in candidate().hops), FlashSourceKind.BALANCER_V2)] = 200_000  # a known shape
+    out = v.validate(candidate())
+    assert out.rejection is not None and out.rejection.reason == reasons.BELOW_MIN_PROFIT and not chain.rounds
+
+
+class AsyncChain(ScriptedChain):
+    """ScriptedChain's answers over the async interface; a simulation takes ``delay_s``."""
+
+    def __init__(self, script, delay_s: float = 0.05) -> None:
+        super().__init__(script)
+        self.delay_s = delay_s
+        self.in_flight = 0
+        self.most_in_flight = 0
+
+    async def head_and_flash_options_async(self, token, sources, v3, head):
+        return self.head_and_flash_options(token, sources, v3)
+
+    async def fee_on_transfer_async(self, token, holder, amount):
+        return False, ""
+
+    async def simulate_async(self, plans, base_fee):
+        import asyncio
+
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        await asyncio.sleep(self.delay_s)
+        self.in_flight -= 1
+        return self.simulate(plans, base_fee)
+
+
+async def test_candidates_on_distinct_pools_are_simulated_concurrently_and_sharing_ones_in_turn() -> None:
+    import asyncio
+
+    from tests.unit.validator.test_core import pools as make_pools
+
+    cfg = load_validator_config(load_settings(env=ENV), WETH, env=ENV)
+    chain = AsyncChain([exact(200_000)] * 3)
+    v = Validator(cfg, chain, [], None)  # type: ignore[arg-type]
+    a, b = make_pools()
+    c1 = v2_cycle_candidate(a, b, 5 * 10**18)
+    c2 = msgspec.structs.replace(c1, candidate_id="other-state")  # same pools: must wait, then race
+    moved = [msgspec.structs.replace(h, pool=h.pool[:-1] + "9") for h in c1.hops]
+    c3 = msgspec.structs.replace(c1, candidate_id="elsewhere", hops=moved)  # distinct pools
+    out1, out2, out3 = await asyncio.gather(*(v.validate_async(c) for c in (c1, c2, c3)))
+    assert out1.plans and out3.plans
+    assert out2.rejection is not None and out2.rejection.reason == reasons.POOL_RESERVED  # decided as in turn
+    assert chain.most_in_flight == 2 and len(chain.rounds) == 2
