@@ -43,7 +43,9 @@ from mevbot.devnet.tap import BusTap
 from mevbot.devnet.view import render
 from mevbot.supervisor import Supervisor
 
-WARMUP_TIMEOUT_S = 30.0
+#: how long the market waits for ingest's initial snapshots (a spacing-1 V3 pool reads ~6,900
+#: bitmap words: the 19-pool devnet market takes ~45 s on 2 cores)
+WARMUP_TIMEOUT_S = 240.0
 
 
 @dataclass
@@ -125,7 +127,9 @@ async def devnet_environment(opts: DevnetOptions, console: Console) -> AsyncIter
             book.check_tick_maps(book.read_states(rpc))
             nonce_start = int(rpc.call("eth_getTransactionCount", info.bot_address, "latest"), 16)
             first_block = int(rpc.call("eth_blockNumber"), 16) + 1
-        await _warm_up(tap, len(book.pools))
+        if not await _warm_up(tap, len(book.pools)):
+            console.print(f"  [yellow]warning: only {tap.stats.snapshots}/{len(book.pools)} pool snapshots after "
+                          f"{WARMUP_TIMEOUT_S:.0f}s; the market opens anyway[/yellow]")
         yield DevnetEnv(opts, work, namespace, info, book, tap, supervisor, env, first_block, nonce_start)
     finally:
         if tap is not None:
@@ -140,11 +144,15 @@ async def devnet_environment(opts: DevnetOptions, console: Console) -> AsyncIter
             servers.stop()
 
 
-async def _warm_up(tap: BusTap, pools: int) -> None:
+async def _warm_up(tap: BusTap, pools: int) -> bool:
+    """Wait until ingest published a snapshot of every pool of the market (its /health/startup
+    turns true at the same moment), so the first dislocation never lands on a pool the detector
+    cannot price yet. False on timeout."""
     deadline = time.monotonic() + WARMUP_TIMEOUT_S
     while time.monotonic() < deadline and tap.stats.snapshots < pools:
         await asyncio.sleep(0.1)
     await asyncio.sleep(1.0)  # detector and validator consume the snapshots
+    return tap.stats.snapshots >= pools
 
 
 async def _market(opts: DevnetOptions, console: Console, info: Any, book: MarketBook, tap: BusTap,
