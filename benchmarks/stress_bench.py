@@ -45,10 +45,10 @@ from mevbot.devnet.stress import (
     BLOCKS_PER_S,
     ReplayResult,
     ReplayStep,
-    _detector_events,
-    _events_pool,
-    _rss_mb,
-    _wait_metric,
+    detector_events,
+    events_pool,
+    rss_mb,
+    wait_metric,
 )
 from mevbot.devnet.tap import PipelineStats, percentile
 from mevbot.nats_bus import NatsBus
@@ -139,7 +139,7 @@ async def run_replay(nats_url: str, *, rates: list[float], step_s: float = 8.0, 
                      echo: Any = print) -> ReplayResult:
     namespace = f"stress{os.getpid()}"
     echo(f"replay: generating {n_pools} pools and a pool of events...")
-    snapshots, events = _events_pool(n_pools, 40_000, seed)
+    snapshots, events = events_pool(n_pools, 40_000, seed)
     first_block = max(s.block_number for s in snapshots) + 1
     env = dict(os.environ, NATS_URL=nats_url, MEV_NAMESPACE=namespace, LOG_LEVEL="warning", LOG_FORMAT="json",
                PYTHONPATH=str(REPO_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), DETECTOR_REPLAY="true")
@@ -159,9 +159,9 @@ async def run_replay(nats_url: str, *, rates: list[float], step_s: float = 8.0, 
         await bus.flush(30)
         detector.start()
         await asyncio.to_thread(detector.wait_ready, 90.0)
-        await _wait_metric(detector.base_url, "pools", len(snapshots), 60.0)
+        await wait_metric(detector.base_url, "pools", len(snapshots), 60.0)
         replayer = _FastReplayer(bus, events, first_block)
-        consumed_before = await _detector_events(detector.base_url)
+        consumed_before = await detector_events(detector.base_url)
         work_before = await _detector_work(detector.base_url)
         for rate in rates:
             # Arbitrum makes 4 blocks/s: a higher rate means bigger blocks, not more of them
@@ -184,19 +184,19 @@ async def run_replay(nats_url: str, *, rates: list[float], step_s: float = 8.0, 
             elapsed = max(time.perf_counter() - t0, n_blocks / blocks_per_s)  # the last block's interval included
             publisher_cpu = (time.process_time() - cpu0) / elapsed
             await replayer.confirm()
-            consumed_now = await _detector_events(detector.base_url)
+            consumed_now = await detector_events(detector.base_url)
             published = replayer.published - start_published
             consumed = consumed_now - consumed_before
             backlog = max(0, int(replayer.published - consumed_now))
             t_drain = time.perf_counter()
             drained = False
             while time.perf_counter() - t_drain < 60:
-                if await _detector_events(detector.base_url) >= replayer.published:
+                if await detector_events(detector.base_url) >= replayer.published:
                     drained = True
                     break
                 await asyncio.sleep(0.1)
             drain_s = time.perf_counter() - t_drain
-            consumed_before = await _detector_events(detector.base_url)
+            consumed_before = await detector_events(detector.base_url)
             work_now = await _detector_work(detector.base_url)
             work = {k.removeprefix("mev_detector_"): round(v - work_before.get(k, 0.0), 1) if k.endswith(("_total", "published"))
                     else v for k, v in work_now.items()}
@@ -217,7 +217,7 @@ async def run_replay(nats_url: str, *, rates: list[float], step_s: float = 8.0, 
             if not drained:  # saturated: a higher rate would only start on top of this backlog
                 echo("  detector still behind after 60 s of drain: saturated, ramp stopped")
                 break
-        result.detector_rss_mb = round(_rss_mb(detector) or 0.0, 1)
+        result.detector_rss_mb = round(rss_mb(detector) or 0.0, 1)
     finally:
         detector.stop()
         await bus.close()

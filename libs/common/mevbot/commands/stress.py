@@ -5,11 +5,25 @@ The measurement lives in ``benchmarks/stress_bench.py`` (the repository's; this 
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import typer
 
 BENCH = Path(__file__).resolve().parents[4] / "benchmarks" / "stress_bench.py"
+
+
+def load_bench() -> ModuleType:
+    """The repository's ``benchmarks/stress_bench.py`` as a module (it is not part of the package)."""
+    if not BENCH.is_file():
+        raise typer.BadParameter(f"{BENCH} not found: run from a checkout of the repository")
+    spec = importlib.util.spec_from_file_location("stress_bench", BENCH)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench  # dataclasses look their module up while it executes
+    spec.loader.exec_module(bench)
+    return bench
 
 
 def register(app: typer.Typer) -> None:
@@ -22,15 +36,10 @@ def register(app: typer.Typer) -> None:
         chain_step: float = typer.Option(20.0, "--chain-step", help="chain: seconds per rate"),
         exact_check: str = typer.Option("validator", "--exact-check",
                                         help="chain: VALIDATOR_EXACT_CHECK = validator | executor"),
-        json_out: Path = typer.Option(None, "--json", help="write the figures as JSON"),
+        json_out: str = typer.Option("", "--json", help="write the figures as JSON to this file"),
     ) -> None:
         """Sustained events/s (ingest publish -> detector) and per-stage latency (log -> signed -> ready)."""
-        if not BENCH.is_file():
-            raise typer.BadParameter(f"{BENCH} not found: run from a checkout of the repository")
-        spec = importlib.util.spec_from_file_location("stress_bench", BENCH)
-        assert spec is not None and spec.loader is not None
-        bench = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(bench)
+        bench = load_bench()
         argv = ["--part", part, "--rates", rates, "--chain-rates", chain_rates, "--step", str(step),
-                "--chain-step", str(chain_step), "--exact-check", exact_check] + (["--json", str(json_out)] if json_out else [])
+                "--chain-step", str(chain_step), "--exact-check", exact_check] + (["--json", json_out] if json_out else [])
         raise SystemExit(bench.main(argv))
