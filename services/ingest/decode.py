@@ -284,14 +284,11 @@ def decode_at(decoder: Any, log: dict[str, Any], pool: str, topics: list[str], c
     """:func:`decode_log` for a caller that looked up ``decoder = DECODERS[topics[0]]`` and checked
     the emitter ``pool`` (lower-case address) already, and parsed the log's position (the engine's
     hot path: no second lookup, lower-casing or parse)."""
+    meta = meta_of(log, block_number, block_hash, log_index)
     try:
-        meta = m.EventMeta(block_number=block_number, block_hash=block_hash,
-                           tx_hash=(log.get("transactionHash") or "").lower(),
-                           tx_index=int(log["transactionIndex"], 16), log_index=log_index,
-                           removed=bool(log.get("removed", False)))
         data = log["data"]
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise DecodeError(f"log position fields or data missing or malformed: {type(exc).__name__}: {exc}") from None
+    except (KeyError, TypeError) as exc:
+        raise DecodeError(f"log data missing: {type(exc).__name__}") from None
     return decoder(pool, topics, data, chain_id, meta, received_ns, published_ns)
 
 

@@ -443,12 +443,16 @@ class Engine:
             event = decode_at(decoder, raw, emitter, topics, self.chain_id, received_ns, now, number, block_hash,
                               log_index)
         except DecodeError as exc:
-            await self.publisher.dead_letter(raw, exc)
-            ledger.mark_seen(number, block_hash, log_index)
+            await self._dead_letter(raw, exc, number, block_hash, log_index)
             return
         if ledger.add(number, block_hash, log_index, event):
             await self.publisher.event(event)
             self.latency.samples.append(now - received_ns)
+
+    async def _dead_letter(self, raw: dict, exc: DecodeError, number: int, block_hash: str, log_index: int) -> None:
+        """A malformed log: dead-lettered with its error, and marked seen (never published, never retried)."""
+        await self.publisher.dead_letter(raw, exc)
+        self.ledger.mark_seen(number, block_hash, log_index)
 
     async def _handle_other(self, raw: dict, received_ns: int, number: int, block_hash: str, log_index: int) -> None:
         """:meth:`handle_log` for every log off its hot path (same outcome, every check spelt out)."""
@@ -463,8 +467,7 @@ class Engine:
             try:  # a malformed log needs no probe: dead-letter it straight away
                 decode_log(raw, self.chain_id, received_ns)
             except DecodeError as exc:
-                await self.publisher.dead_letter(raw, exc)
-                ledger.mark_seen(number, block_hash, log_index)
+                await self._dead_letter(raw, exc, number, block_hash, log_index)
                 return
             detection = await self.registry.detect(emitter)
         if not detection.accepted:
@@ -479,8 +482,7 @@ class Engine:
             event = decode_log(raw, self.chain_id, received_ns, now, block_number=number, block_hash=block_hash,
                                log_index=log_index)
         except DecodeError as exc:
-            await self.publisher.dead_letter(raw, exc)
-            ledger.mark_seen(number, block_hash, log_index)
+            await self._dead_letter(raw, exc, number, block_hash, log_index)
             return
         if ledger.add(number, block_hash, log_index, event):
             await self.publisher.event(event)

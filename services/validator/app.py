@@ -28,6 +28,7 @@ from mevbot.config import env_bool
 from mevbot.errors import CacheError, ConfigError
 from mevbot.gas.oracle import GasOracle
 from mevbot.market import MarketStore
+from mevbot.rpc.aio import AioRpc
 from mevbot.runtime import Service, ServiceContext
 
 from services.validator import metrics as vm
@@ -38,7 +39,6 @@ from services.validator.core import reject
 from services.validator.market_view import MarketView
 from services.validator.pipeline import Outcome, Validator
 from services.validator.reservations import claim_keys
-from services.validator.rpc import AsyncRpc
 
 
 class ValidatorService(Service):
@@ -51,7 +51,7 @@ class ValidatorService(Service):
         self.validator: Validator | None = None
         self.store: MarketStore | None = None
         self.rpc: RpcClient | None = None
-        self.arpc: AsyncRpc | None = None
+        self.arpc: AioRpc | None = None
         self.chain: ChainAccess | None = None
         self._refreshing: asyncio.Task[None] | None = None
         # approved plans go out before more candidates start: a candidate validated without any
@@ -69,7 +69,7 @@ class ValidatorService(Service):
             key = "EXECUTOR_CONTRACT_ADDRESS" if cfg.executor_contract is None else "EXECUTOR_SENDER_ADDRESS"
             raise ConfigError(key, "is required to simulate the executor's transaction (or set VALIDATOR_SIMULATE=false)")
         self.rpc = RpcClient(ctx.settings.providers.http[0].endpoint, timeout_s=10.0)
-        self.arpc = AsyncRpc(ctx.settings.providers.http[0].endpoint, timeout_s=10.0)
+        self.arpc = AioRpc(ctx.settings.providers.http[0].endpoint, timeout_s=10.0, provider="validator")
         self.chain = chain = ChainAccess(self.rpc, executor=cfg.executor_contract, sender=cfg.sender,
                                          oracle=GasOracle(self.rpc, cfg.l1_fallback), v2_exact_out=cfg.v2_exact_out,
                                          arpc=self.arpc)

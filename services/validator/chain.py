@@ -25,10 +25,10 @@ from mevbot.errors import MevbotError, RpcError
 from mevbot.gas.l1 import L1Quote
 from mevbot.gas.oracle import GasOracle
 from mevbot.messages import ExecutionPlan, FlashSourceKind
+from mevbot.rpc.aio import AioRpc
 
 from services.validator.core import SimulationOutcome
 from services.validator.flash import FlashOption
-from services.validator.rpc import AsyncRpc
 
 _BALANCE_OF = keccak(text="balanceOf(address)")[:4]
 _PROTOCOL_FEES_COLLECTOR = keccak(text="getProtocolFeesCollector()")[:4]
@@ -77,7 +77,7 @@ class ChainAccess:
     BALANCE_MAX_AGE_BLOCKS = 1
 
     def __init__(self, rpc: RpcClient, *, executor: str | None, sender: str | None, oracle: GasOracle,
-                 v2_exact_out: bool = True, flash_balance_ttl_s: float = 0.0, arpc: AsyncRpc | None = None) -> None:
+                 v2_exact_out: bool = True, flash_balance_ttl_s: float = 0.0, arpc: AioRpc | None = None) -> None:
         self.rpc = rpc
         self.arpc = arpc
         self.executor = executor

@@ -4,7 +4,7 @@ pure core, price the draft, simulate the exact final transaction, settle the exa
 The logic is written once, as a coroutine over an I/O adapter:
 
 * ``await Validator.validate_async(candidate, head)`` is what the service runs on its event loop,
-  many candidates at once (the RPC is async: :mod:`services.validator.rpc`); candidates sharing a
+  many candidates at once (the RPC is async: :mod:`mevbot.rpc.aio`); candidates sharing a
   pool are serialized by per-pool locks, so a reservation is decided exactly as one at a time would.
 * ``Validator.validate(candidate)`` runs the same coroutine over the synchronous ``ChainAccess``
   (it never suspends): the tests and the benchmarks.

@@ -116,16 +116,23 @@ async def start_ingest(dep: Deployment, provider_list: list[Provider], nats_url:
 
 
 async def read_stream(nats_url: str, namespace: str, stream: str = "MEV_CHAIN") -> list[tuple[str, Any]]:
+    """(subject, message) of everything in ``stream``, in stream order."""
+    return [(subject, message) for subject, _headers, message in await read_stream_with_headers(nats_url, namespace, stream)]
+
+
+async def read_stream_with_headers(nats_url: str, namespace: str,
+                                   stream: str = "MEV_CHAIN") -> list[tuple[str, dict, Any]]:
+    """(subject, headers, message) of everything in ``stream``, in stream order."""
     nc = await nats.connect(nats_url)
     try:
         js = nc.jetstream()
         name = f"{namespace.upper()}_{stream}"
         total = (await js.stream_info(name)).state.messages
         sub = await js.pull_subscribe(f"{namespace}.mev.>", durable=f"check{int(time.time() * 1000)}", stream=name)
-        out: list[tuple[str, Any]] = []
+        out: list[tuple[str, dict, Any]] = []
         while len(out) < total:
             for msg in await sub.fetch(min(500, total - len(out)), timeout=5):
-                out.append((msg.subject[len(namespace) + 1 :], m.decode(msg.data)))
+                out.append((msg.subject[len(namespace) + 1 :], dict(msg.headers or {}), m.decode(msg.data)))
                 await msg.ack()
         return out
     finally:

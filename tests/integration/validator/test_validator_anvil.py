@@ -352,7 +352,7 @@ def test_plan_left_to_the_executors_exact_check_executes_exactly_within_its_gas_
     answers the same as the synchronous one."""
     import asyncio
 
-    from services.validator.rpc import AsyncRpc
+    from mevbot.rpc.aio import AioRpc
 
     dep = market
     dislocate(rpc, dep)
@@ -365,7 +365,7 @@ def test_plan_left_to_the_executors_exact_check_executes_exactly_within_its_gas_
     first = v.validate(c)
     assert first.rejection is None and first.plans[0].simulated and first.simulations >= 1
     v.reservations = type(v.reservations)()  # the same opportunity again: not a race with itself
-    v.chain.arpc = AsyncRpc(v.chain.rpc.url)
+    v.chain.arpc = AioRpc(v.chain.rpc.url)
 
     async def validate_async():
         try:

@@ -45,26 +45,34 @@ def test_v2_closed_form_optimum():
     assert float_optimum([(a, True), (b, False)]) == pytest.approx(expected, rel=1e-9)
 
 
-@pytest.mark.parametrize("block", range(4))
-def test_two_hop_walk_equals_the_general_walk(block):
-    """The two-hop fast path of the float walk finds the same pieces and optimum as the general one."""
-    from mevbot.amm.cycle import _walk, _walk_two
+@pytest.mark.parametrize(("hops", "block"), [(n, b) for n in (2, 3) for b in range(4)])
+def test_fixed_hop_walks_equal_the_general_walk(hops, block):
+    """The two- and three-hop fast paths of the float walk find the same pieces and optimum as the
+    general one, on random cycles with every kind of limit."""
+    from mevbot.amm.cycle import _walk, _walk_three, _walk_two
 
     from tests.unit.amm.test_cycle_sizing import _random_cycle
 
+    fast = {2: _walk_two, 3: _walk_three}[hops]
+    span = 250 if hops == 2 else 400
     checked = 0
-    for seed in range(block * 250, (block + 1) * 250):
-        hops, max_input = _random_cycle(seed)
-        if len(hops) != 2:
+    for seed in range(block * span, (block + 1) * span):
+        cycle, max_input = _random_cycle(seed)
+        if len(cycle) != hops:
             continue
-        curves = [pool.float_segments(z) for pool, z in hops]
+        curves = [pool.float_segments(z) for pool, z in cycle]
         if any(c is None for c in curves):
             continue
         for limit in (float(max_input), math.inf, float(max_input) / 1000.0):
-            assert _walk_two(curves[0], curves[1], limit) == _walk(curves, limit), f"seed {seed}"
+            assert fast(*curves, limit) == _walk(curves, limit), f"seed {seed}"
         checked += 1
     assert checked > 50
-    # and on the real two-hop peer cycles, both directions of every pair of real pools
+
+
+def test_two_hop_walk_equals_the_general_walk_on_real_pools():
+    """Both directions of every pair of real pools of the same tokens."""
+    from mevbot.amm.cycle import _walk, _walk_two
+
     pools = REAL[:6]
     for p in pools:
         for q in pools:
@@ -74,24 +82,3 @@ def test_two_hop_walk_equals_the_general_walk(block):
                 zq = q.token0 == (p.token1 if z else p.token0)
                 curves = [p.float_segments(z), q.float_segments(zq)]
                 assert _walk_two(curves[0], curves[1], 1e30) == _walk(curves, 1e30)
-
-
-@pytest.mark.parametrize("block", range(4))
-def test_three_hop_walk_equals_the_general_walk(block):
-    """The three-hop fast path of the float walk finds the same pieces and optimum as the general one."""
-    from mevbot.amm.cycle import _walk, _walk_three
-
-    from tests.unit.amm.test_cycle_sizing import _random_cycle
-
-    checked = 0
-    for seed in range(block * 400, (block + 1) * 400):
-        hops, max_input = _random_cycle(seed)
-        if len(hops) != 3:
-            continue
-        curves = [pool.float_segments(z) for pool, z in hops]
-        if any(c is None for c in curves):
-            continue
-        for limit in (float(max_input), math.inf, float(max_input) / 1000.0):
-            assert _walk_three(*curves, limit) == _walk(curves, limit), f"seed {seed}"
-        checked += 1
-    assert checked > 50

@@ -93,21 +93,27 @@ class _Cache:
         self.hits += n
 
 
-def make_engine(*, snapshotted: bool = True) -> tuple[Engine, InMemoryBus, _Cache]:
+def engine_on(publisher: Publisher, cache: object = None, *, snapshotted: bool = True) -> Engine:
+    """An engine publishing through ``publisher`` with POOL accepted (and snapshotted), no RPC."""
     chain = default_chain_config()
-    bus = InMemoryBus("ingest", chain_id=chain.chain_id)
-    cache = _Cache()
     registry = PoolRegistry(chain, rpc=None, cache=cache)  # type: ignore[arg-type]
     registry.accepted[POOL] = Detection(address=POOL, accepted=True, info=PoolInfo(
         address=POOL, kind=PoolKind.UNISWAP_V3, dex="test", factory="0x" + "00" * 20, token0="0x" + "00" * 20,
         token1="0x" + "11" * 20))
     engine = Engine(chain=chain, rpc=None, ws_providers=[Provider("none", "ws://x", "ws")],  # type: ignore[arg-type]
-                    registry=registry, publisher=Publisher(bus, chain.chain_id), checkpoints=None,
+                    registry=registry, publisher=publisher, checkpoints=None,
                     settings=IngestSettings(), log=get_logger("test.ingest"))
     engine.ledger = Ledger(10, bh(10))
     if snapshotted:
         engine.snapshotted = {POOL}
-    return engine, bus, cache
+    return engine
+
+
+def make_engine(*, snapshotted: bool = True) -> tuple[Engine, InMemoryBus, _Cache]:
+    chain = default_chain_config()
+    bus = InMemoryBus("ingest", chain_id=chain.chain_id)
+    cache = _Cache()
+    return engine_on(Publisher(bus, chain.chain_id), cache, snapshotted=snapshotted), bus, cache
 
 
 def header(n: int, fork: str = "0", parent_fork: str = "0") -> dict:
