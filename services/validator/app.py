@@ -171,30 +171,21 @@ class ValidatorService(Service):
         """Claim the plans' pools for every replica; a replica that approved the same opportunity
         first keeps it, and this one turns its plans into a ``pool_reserved`` rejection."""
         owner = f"{self.ctx.replica_id}:{outcome.plans[0].plan_id}".encode()
-        keys = claim_keys(candidate, outcome.plans)
-        # every pool at once (one Redis round trip of latency, not one per pool)
-        answers = await asyncio.gather(*(self.claims.set_if_absent(k, owner, ttl_s=self.claim_ttl_s) for k in keys),
-                                       return_exceptions=True)
-        errors = [a for a in answers if isinstance(a, BaseException)]
-        if errors and not all(isinstance(e, CacheError) for e in errors):
-            raise next(e for e in errors if not isinstance(e, CacheError))
-        taken = [k for k, a in zip(keys, answers) if a is True]
-        lost = [k for k, a in zip(keys, answers) if a is False]
-        if not lost:
-            if errors:
-                # Redis down: this replica's own reservations still hold; a race with another
-                # replica costs at most a reverted transaction's gas, never the trade's capital
-                vm.CLAIM_ERRORS.inc()
-                self.ctx.log.warning("pool claim unavailable, going on without it", error=str(errors[0]))
+        # all pools or none, atomically: two replicas approving the same opportunity must not each
+        # take one of its pools and both give it up
+        try:
+            lost = await self.claims.claim_all(claim_keys(candidate, outcome.plans), owner, ttl_s=self.claim_ttl_s)
+        except CacheError as exc:
+            # Redis down: this replica's own reservations still hold; a race with another
+            # replica costs at most a reverted transaction's gas, never the trade's capital
+            vm.CLAIM_ERRORS.inc()
+            self.ctx.log.warning("pool claim unavailable, going on without it", error=str(exc))
             return outcome
-        for mine in taken:
-            try:
-                await self.claims.delete(mine)
-            except CacheError:
-                pass  # expires with its TTL
+        if lost is None:
+            return outcome
         vm.REJECTIONS.labels(reasons.POOL_RESERVED).inc()
         return Outcome(rejection=reject(candidate, reasons.POOL_RESERVED,
-                                        f"{lost[0]} claimed by another replica's approved plan"),
+                                        f"{lost} claimed by another replica's approved plan"),
                        simulations=outcome.simulations)
 
 

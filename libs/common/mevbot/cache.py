@@ -22,6 +22,20 @@ from mevbot import metrics
 from mevbot.errors import CacheError
 
 
+# KEYS: the keys to claim; ARGV[1]: the value, ARGV[2]: TTL in ms (0: none). Returns 0 when every
+# key was set, else the 1-based index of the first key that already exists (nothing is set then).
+_CLAIM_ALL_LUA = """
+for i, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then return i end
+end
+local ttl_ms = tonumber(ARGV[2])
+for _, key in ipairs(KEYS) do
+  if ttl_ms > 0 then redis.call('SET', key, ARGV[1], 'PX', ttl_ms) else redis.call('SET', key, ARGV[1]) end
+end
+return 0
+"""
+
+
 class LRU:
     """A bounded mapping that evicts the least recently used entry."""
 
@@ -70,6 +84,7 @@ class Cache:
         self._redis = aioredis.Redis.from_url(
             url, socket_timeout=socket_timeout_s, socket_connect_timeout=socket_timeout_s, health_check_interval=10
         )
+        self._claim_script = self._redis.register_script(_CLAIM_ALL_LUA)
 
     @property
     def hit_rate(self) -> float:
@@ -166,6 +181,20 @@ class Cache:
             )
         except (redis.exceptions.RedisError, OSError) as exc:
             raise CacheError(f"redis SET NX failed: {type(exc).__name__}: {exc}") from exc
+
+    async def claim_all(self, keys: Iterable[str], value: bytes, *, ttl_s: float | None = None) -> str | None:
+        """Set every key to ``value`` only if none of them exists, atomically (one Lua script, one
+        round trip). Returns ``None`` when this call claimed them all, else the first key already
+        held (and sets nothing). Claiming keys one SET NX at a time can let two callers each take
+        one key of the other's set and both give up; all-or-nothing cannot."""
+        names = [self.prefix + k for k in keys]
+        if not names:
+            return None
+        try:
+            held = await self._claim_script(keys=names, args=[value, 0 if ttl_s is None else max(1, int(ttl_s * 1000))])
+        except (redis.exceptions.RedisError, OSError) as exc:
+            raise CacheError(f"redis claim failed: {type(exc).__name__}: {exc}") from exc
+        return None if not held else names[int(held) - 1][len(self.prefix):]
 
     async def delete(self, key: str) -> None:
         self.lru.pop(key)

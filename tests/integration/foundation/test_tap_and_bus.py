@@ -184,6 +184,31 @@ async def test_cache_lru_in_front_of_redis(redis_url: str, namespace: str) -> No
     assert CACHE_HIT_RATE.labels("pools")._value.get() > 0
 
 
+async def test_claim_all_is_all_or_nothing_under_races(redis_url: str, namespace: str) -> None:
+    """Two replicas claiming the same pools in opposite orders: exactly one wins every round (one
+    SET NX per key could let each take one pool and both give up)."""
+    a = Cache(redis_url, name="claims", namespace=namespace)
+    b = Cache(redis_url, name="claims", namespace=namespace)
+    try:
+        for round_ in range(50):
+            keys = [f"r{round_}:pool-{i}" for i in range(4)]
+            answers = await asyncio.gather(
+                a.claim_all(keys, b"a", ttl_s=5), b.claim_all(list(reversed(keys)), b"b", ttl_s=5)
+            )
+            assert sorted(x is None for x in answers) == [False, True], answers
+            winner = b"a" if answers[0] is None else b"b"
+            assert await a.get_many(keys, local=False) == {k: winner for k in keys}
+        # a key held by someone else: nothing is set, the held key is named
+        await a.set("held", b"x", local=False)
+        assert await b.claim_all(["free-1", "held", "free-2"], b"b", ttl_s=5) == "held"
+        assert await b.get_many(["free-1", "free-2"], local=False) == {}
+        assert await b.claim_all([], b"b") is None
+        assert await b.claim_all(["no-ttl"], b"b") is None and await b.get("no-ttl", local=False) == b"b"
+    finally:
+        await a.close()
+        await b.close()
+
+
 async def test_cache_down_is_a_cache_error_and_not_ready() -> None:
     from mevbot.errors import CacheError
     from mevbot.runtime.localstack import free_port
