@@ -103,6 +103,10 @@ class UniswapV3Pool(PoolState):
         self._curve_version = -1
         self._step_caches: list = [None, None]
         self._steps_version = -1
+        # the step caches of the state before (reused after a Swap, see v3_steps) and a version of
+        # the tick map (liquidity net per tick), bumped whenever a tick changes
+        self._prev_step_caches: list = [None, None]
+        self._ticks_version = 0
 
     # --- construction helpers ---------------------------------------------------------------
 
@@ -326,27 +330,41 @@ class UniswapV3Pool(PoolState):
         """Fee (pips) of a swap in this direction (Algebra builds may differ per direction)."""
         return self.fee_pips
 
+    def _new_state_caches(self) -> None:
+        """The state changed: start new step caches, keeping each direction's last one (the newest
+        non-empty) for :class:`StepCache` to take over what is still valid."""
+        prev = self._prev_step_caches
+        for i, cache in enumerate(self._step_caches):
+            if cache is not None and len(cache.starts) >= 2:
+                prev[i] = cache
+        self._step_caches = [None, None]
+        self._steps_version = self.state_version
+
+    def _new_step_cache(self, zero_for_one: bool) -> StepCache:
+        cache = StepCache(self, zero_for_one, self._direction_fee(zero_for_one), self._prev_step_caches[zero_for_one])
+        self._prev_step_caches[zero_for_one] = None
+        self._step_caches[zero_for_one] = cache
+        return cache
+
     def warm_quotes(self, zero_for_one: bool) -> None:
         if self._steps_version != self.state_version:
-            self._step_caches = [None, None]
-            self._steps_version = self.state_version
+            self._new_state_caches()
         if self._step_caches[zero_for_one] is None:
-            self._step_caches[zero_for_one] = StepCache(self, zero_for_one, self._direction_fee(zero_for_one))
+            self._new_step_cache(zero_for_one)
 
     def _steps(self, zero_for_one: bool) -> StepCache | None:
         """The step cache of this state and direction; None on the first quote of a state (a
         single quote is cheaper through the loop; the cache pays from the second on)."""
         if self._steps_version != self.state_version:
-            self._step_caches = [None, None]
-            self._steps_version = self.state_version
+            self._new_state_caches()
             return None
         cache = self._step_caches[zero_for_one]
         # defensive: besides the version, the cache must start from the current price/liquidity
         # and fee (a stale cache would misprice every quote)
         if (cache is None or cache.fee != self._direction_fee(zero_for_one)
-                or cache.start_price != self.sqrt_price_x96 or cache.start_liquidity != self.liquidity):
-            cache = StepCache(self, zero_for_one, self._direction_fee(zero_for_one))
-            self._step_caches[zero_for_one] = cache
+                or cache.start_price != self.sqrt_price_x96 or cache.start_liquidity != self.liquidity
+                or cache.ticks_version != self._ticks_version):
+            cache = self._new_step_cache(zero_for_one)
         return cache
 
     def quote_exact_in(self, zero_for_one: bool, amount_in: int) -> int:
@@ -460,6 +478,7 @@ class UniswapV3Pool(PoolState):
 
     def _update_tick(self, entry, tick: int, delta: int, upper: bool) -> None:
         """Tick.update + TickBitmap.flipTick."""
+        self._ticks_version += 1
         net = self._net
         gross = self._gross
         old_gross = gross.get(tick, 0)
@@ -491,6 +510,7 @@ class UniswapV3Pool(PoolState):
 
     def _restore_key(self, key, value) -> None:
         old_gross, old_net = value
+        self._ticks_version += 1
         was = key in self._net
         if old_net is None:
             self._net.pop(key, None)
@@ -522,6 +542,7 @@ class UniswapV3Pool(PoolState):
         clone._curve_version = -1
         clone._step_caches = [None, None]
         clone._steps_version = -1
+        clone._prev_step_caches = [None, None]
         return clone
 
     # --- sizing model -----------------------------------------------------------------------------

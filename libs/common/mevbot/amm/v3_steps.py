@@ -44,21 +44,25 @@ class StepCache:
         "_liquidity",
         "_pool",
         "_price",
+        "_reuse",
+        "_source",
         "_tick",
         "cum_crossed",
         "cum_in",
         "cum_out",
         "done",
+        "ends",
         "fee",
         "pool_fee_pips",
         "start_liquidity",
         "start_price",
         "starts",
         "targets",
+        "ticks_version",
         "zero_for_one",
     )
 
-    def __init__(self, pool, zero_for_one: bool, fee_pips: int) -> None:
+    def __init__(self, pool, zero_for_one: bool, fee_pips: int, previous: StepCache | None = None) -> None:
         self._pool = pool
         self.zero_for_one = zero_for_one
         self.fee = fee_pips
@@ -67,14 +71,119 @@ class StepCache:
         self.cum_out = [0]  # O[k]
         self.starts: list[tuple[int, int]] = []  # (price, liquidity) at the start of step k
         self.targets: list[int] = []  # target price of step k
+        self.ends: list[tuple[int, int]] = []  # (tick, liquidity) after step k (its target reached)
         self.cum_crossed = [0]  # initialized ticks crossed by the first k complete steps
         self.done = False  # the last step reaches the price limit: nothing after it
         self._price = self.start_price = pool.sqrt_price_x96
         self._tick = pool.tick
         self._liquidity = self.start_liquidity = pool.liquidity
+        self.ticks_version = pool._ticks_version
+        # the previous state's cache of this direction, when only the price moved since (a Swap:
+        # same tick map and fee): its complete steps past the first boundary both paths stop at
+        # are this state's steps too, and are taken over instead of recomputed (see _take_over)
+        self._reuse = None
+        self._source: list | None = None  # [previous cache, next step of it to copy, offsets]
+        if (previous is not None and len(previous.starts) >= 2 and previous._pool is pool
+                and previous.zero_for_one == zero_for_one and previous.fee == fee_pips
+                and previous.ticks_version == self.ticks_version):
+            self._reuse = previous
+            # it is dead (its state is gone): only its own steps are read, never its predecessors
+            previous._reuse = previous._source = None
 
     def _extend(self, until_in: int = -1, until_out: int = -1, max_steps: int = 64) -> None:
         """Generate complete steps until C[-1] > until_in and O[-1] > until_out (or the limit)."""
+        if self._source is not None:
+            self._copy(until_in, until_out)
+            if self.done or (self.cum_in[-1] > until_in and self.cum_out[-1] > until_out):
+                return
+        if self._reuse is not None:
+            self._take_over(until_in, until_out)
+            if self.done or (self.cum_in[-1] > until_in and self.cum_out[-1] > until_out):
+                return
+        self._generate(until_in, until_out, max_steps)
+
+    def _take_over(self, until_in: int, until_out: int) -> None:
+        """Step until this path stands on a boundary where the previous cache's path stood (the
+        start of one of its steps k >= 1), then take that cache's steps from k on, shifted by the
+        difference of the cumulative sums there (copied lazily, see :meth:`_copy`).
+
+        Exact: a complete step depends only on its start (price, liquidity, tick) and the tick map
+        and fee, which a Swap does not change; both paths stop at every initialized tick and every
+        bitmap-word boundary they pass (the same set), and reaching a boundary fixes the tick
+        (``tick_next - 1`` going down, ``tick_next`` going up) while the liquidity is checked.
+        Paths that do not meet within 64 steps (or disagree) just go on computing their own."""
+        old = self._reuse
+        self._reuse = None
+        old_starts = old.starts
+        n_old = len(old_starts)
+        zero_for_one = self.zero_for_one
+        first_boundary = old_starts[1][0]
+        for _ in range(64):
+            if self.done or (self.cum_in[-1] > until_in and self.cum_out[-1] > until_out):
+                self._reuse = old  # not needed yet: keep it for a later, larger quote
+                return
+            self._generate(until_in=self.cum_in[-1], max_steps=1)  # one step, whatever its size
+            price = self._price
+            if zero_for_one:
+                if price > first_boundary:
+                    continue  # still before the previous path's first boundary
+                # previous starts: prices descending (k >= 1 strictly); find the one equal to price
+                lo, hi = 1, n_old
+                while lo < hi:
+                    mid = (lo + hi) // 2
+                    if old_starts[mid][0] > price:
+                        lo = mid + 1
+                    else:
+                        hi = mid
+            else:
+                if price < first_boundary:
+                    continue
+                lo, hi = 1, n_old
+                while lo < hi:
+                    mid = (lo + hi) // 2
+                    if old_starts[mid][0] < price:
+                        lo = mid + 1
+                    else:
+                        hi = mid
+            k = lo
+            if k < n_old and old_starts[k][0] == price and old_starts[k][1] == self._liquidity:
+                self._splice(old, k)
+                self._copy(until_in, until_out)
+            return
+        # far from the previous path's region (a large move against this direction): own steps
+
+    def _splice(self, old: StepCache, k: int) -> None:
+        """From here on, this cache's steps are ``old``'s from step k (copied as far as needed)."""
+        self._source = [old, k, self.cum_in[-1] - old.cum_in[k], self.cum_out[-1] - old.cum_out[k],
+                        self.cum_crossed[-1] - old.cum_crossed[k]]
+
+    def _copy(self, until_in: int, until_out: int) -> None:
+        """Copy the source's steps (shifted) until C[-1] > until_in and O[-1] > until_out, a few more
+        for the next quotes, or all it has; then this cache goes on from the last copied step."""
+        source = self._source
+        old, k, off_in, off_out, off_crossed = source
+        old_in, old_out = old.cum_in, old.cum_out
+        n_old = len(old.starts)
+        # step j is needed while C_old[j] (its start) <= until: up to the first C_old[j+1] > until
+        end = max(bisect_right(old_in, until_in - off_in), bisect_right(old_out, until_out - off_out), k + 1) + 16
+        if end > n_old:
+            end = n_old
+        self.starts += old.starts[k:end]
+        self.targets += old.targets[k:end]
+        self.ends += old.ends[k:end]
+        self.cum_in += [c + off_in for c in old_in[k + 1:end + 1]]
+        self.cum_out += [c + off_out for c in old_out[k + 1:end + 1]]
+        self.cum_crossed += [c + off_crossed for c in old.cum_crossed[k + 1:end + 1]]
+        self._price = old.targets[end - 1]
+        self._tick, self._liquidity = old.ends[end - 1]
+        if end < n_old:
+            source[1] = end
+            return
+        self._source = None
+        self.done = old.done  # (its last step reached the price limit)
+
+    def _generate(self, until_in: int = -1, until_out: int = -1, max_steps: int = 64) -> None:
+        """The steps themselves (``computeSwapStep`` of every complete step, see the module doc)."""
         pool = self._pool
         zero_for_one = self.zero_for_one
         fee = self.fee
@@ -87,6 +196,7 @@ class StepCache:
         price, tick, liquidity = self._price, self._tick, self._liquidity
         cum_in, cum_out, starts, targets = self.cum_in, self.cum_out, self.starts, self.targets
         cum_crossed = self.cum_crossed
+        ends = self.ends
         crossed = cum_crossed[-1]
         ratio_get = _SQRT_RATIO_CACHE.get  # memoised getSqrtRatioAtTick, inline for speed
         c_in, c_out = cum_in[-1], cum_out[-1]
@@ -101,6 +211,10 @@ class StepCache:
                 i = bisect_right(sorted_ticks, compressed * spacing)
                 if i and sorted_ticks[i - 1] >= word_start:
                     tick_next, initialized = sorted_ticks[i - 1], True
+                elif liquidity == 0:
+                    # no liquidity: every step until the next initialized tick (or the price
+                    # limit) moves 0 in and 0 out: one step there instead of one per bitmap word
+                    tick_next, initialized = (sorted_ticks[i - 1], True) if i else (MIN_TICK, False)
                 else:
                     tick_next, initialized = word_start, False
                 if tick_next < MIN_TICK:  # noqa: PLR1730
@@ -120,6 +234,8 @@ class StepCache:
                 i = bisect_left(sorted_ticks, nxt * spacing)
                 if i < n_ticks and sorted_ticks[i] <= word_end:
                     tick_next, initialized = sorted_ticks[i], True
+                elif liquidity == 0:  # (as above)
+                    tick_next, initialized = (sorted_ticks[i], True) if i < n_ticks else (MAX_TICK, False)
                 else:
                     tick_next, initialized = word_end, False
                 if tick_next > MAX_TICK:  # noqa: PLR1730
@@ -140,6 +256,7 @@ class StepCache:
             price = target
             if target == limit:
                 cum_crossed.append(crossed)
+                ends.append((tick, liquidity))
                 done = True
                 break
             if initialized:
@@ -151,6 +268,7 @@ class StepCache:
                 liquidity = updated
             cum_crossed.append(crossed)
             tick = tick_next - 1 if zero_for_one else tick_next
+            ends.append((tick, liquidity))
         self.done = done
         self._price, self._tick, self._liquidity = price, tick, liquidity
 
