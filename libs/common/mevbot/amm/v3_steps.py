@@ -165,9 +165,8 @@ class StepCache:
         old_in, old_out = old.cum_in, old.cum_out
         n_old = len(old.starts)
         # step j is needed while C_old[j] (its start) <= until: up to the first C_old[j+1] > until
-        end = max(bisect_right(old_in, until_in - off_in), bisect_right(old_out, until_out - off_out), k + 1) + 16
-        if end > n_old:
-            end = n_old
+        end = min(n_old, max(bisect_right(old_in, until_in - off_in), bisect_right(old_out, until_out - off_out),
+                             k + 1) + 16)
         self.starts += old.starts[k:end]
         self.targets += old.targets[k:end]
         self.ends += old.ends[k:end]
