@@ -16,7 +16,8 @@ PYTHON="${PYTHON:-}"
 if [ -z "$PYTHON" ]; then
   # Every Python >= 3.11 found (PATH and the distribution's own); the fastest one wins: builds
   # differ by up to ~1.5x in speed (a distribution's PGO/LTO build against a plain pyenv build),
-  # and the detector's latency is CPU-bound. Timed on a short loop (~0.1 s each).
+  # and the detector's latency is CPU-bound. Timed on a short loop: the best of 7 runs (~0.2 s
+  # each Python), so that other work on the machine does not decide.
   best_time=""
   for candidate in python3.13 python3.12 python3.11 python3 /usr/bin/python3.13 /usr/bin/python3.12 /usr/bin/python3.11 /usr/bin/python3; do
     # (run it: a pyenv shim exists for versions that are not selected and fails when called)
@@ -24,9 +25,12 @@ if [ -z "$PYTHON" ]; then
     t=$("$candidate" -c 'import sys, time
 if sys.version_info < (3, 11): sys.exit(1)
 import venv  # noqa: F401 (a Python that cannot make a venv is no use here)
-t = time.perf_counter(); s = 0
-for i in range(1_500_000): s += i * i & 7
-print(f"{time.perf_counter() - t:.6f}")' 2>/dev/null) || continue
+best = 1e9
+for _ in range(7):
+    t = time.perf_counter(); s = 0
+    for i in range(300_000): s += i * i & 7
+    best = min(best, time.perf_counter() - t)
+print(f"{best:.6f}")' 2>/dev/null) || continue
     if [ -z "$best_time" ] || awk "BEGIN{exit !($t < $best_time)}"; then
       best_time=$t; PYTHON=$candidate
     fi
