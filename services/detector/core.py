@@ -18,10 +18,12 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterator, Sequence
+from operator import itemgetter
 
 from mevbot import messages as m
 from mevbot.errors import AmmError
 from mevbot.market import MarketStore, NativePricer
+from mevbot.market.store import PoolStatus
 
 from services.detector.cycles import Cycle, CycleIndex
 from services.detector.evaluate import (
@@ -39,6 +41,18 @@ from services.detector.sharding import ShardFilter
 def candidate_id_of(cycle_id: str, versions: Sequence[tuple[str, int]]) -> str:
     text = cycle_id + "|" + ";".join(f"{pool}@{version}" for pool, version in versions)
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+_blake2b = hashlib.blake2b
+_READY = PoolStatus.READY
+_by_product = itemgetter(0)
+
+
+def _cycle_candidate_id(cycle: Cycle, versions: Sequence[int]) -> str:
+    """:func:`candidate_id_of` of ``cycle`` on ``versions`` (one per pool, in the cycle's order),
+    from the text pieces the cycle precomputed: the same text, so the same id."""
+    text = cycle.id_prefix + ";".join([tag + str(v) for tag, v in zip(cycle.version_tags, versions)])
+    return _blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 class DetectorCore:
@@ -74,6 +88,8 @@ class DetectorCore:
         # cycle id -> receive stamp of the oldest event that dirtied it since the last flush
         self.dirty: dict[str, int] = {}
         self._last_emitted: dict[str, str] = {}  # cycle id -> candidate id
+        # hop key -> (pool state, its state_version, screen rate or None when it failed): _screen_rate
+        self._rates: dict[str, tuple] = {}
         self.duplicates_suppressed = 0
         self.emitted = 0
         self.last_error = ""  # the adapter logs it (the core has no logger)
@@ -138,11 +154,13 @@ class DetectorCore:
         dirty, self.dirty = self.dirty, {}
         owns = self.shard.owns
         cycles = self.index.cycles
-        ranked: list[tuple[float, str, int, list, list]] = []
+        ranked: list[tuple[float, Cycle, int]] = []
         stats = self.stats
-        entries = self.store.entries
         # one rate per (pool, direction) per flush: a hub pool sits in thousands of cycles
         rates: dict[str, float] = {}
+        known_rates = self._rates
+        entries = self.store.entries
+        screen_rate = self._screen_rate
         threshold = 1.0 - SCREEN_TOLERANCE
         evaluated = screened_out = 0
         owned = self.shard._owned
@@ -154,57 +172,88 @@ class DetectorCore:
                 continue
             cycle = cycles[cycle_id]
             product = 1.0
-            for key in cycle.hop_keys:
+            for key, pool, zero_for_one in cycle.screen_hops:
                 rate = rates.get(key)
                 if rate is None:
-                    entry = entries.get(key[:-2])
-                    if entry is None or not entry.ready:
-                        rate = -1.0  # never act on an incomplete or stale pool
+                    # _screen_rate with its common case inlined: the pool is unchanged since its rate was computed
+                    entry = entries.get(pool)
+                    known = known_rates.get(key)
+                    if (known is not None and entry is not None and entry.status is _READY
+                            and known[0] is entry.state and known[1] == entry.state.state_version
+                            and known[2] is not None):
+                        rate = known[2]
                     else:
-                        try:
-                            rate = marginal_rate_bound(entry.state, key[-1] == "1")
-                        except (AmmError, ZeroDivisionError, OverflowError):
-                            rate = -1.0
-                            stats.errors += 1
+                        rate = screen_rate(key, pool, zero_for_one)
                     rates[key] = rate
                 if rate < 0.0:
                     product = -1.0
                     break
                 product *= rate
             if product < 0.0:
-                continue
+                continue  # a pool not ready (or its rate failed): never act on it
             evaluated += 1
             if product <= threshold:
                 screened_out += 1
                 continue
-            pools_kinds = self._ready_pools(cycle)
-            if pools_kinds is not None:
-                ranked.append((product, cycle_id, stamp_ns, pools_kinds[0], pools_kinds[1]))
+            # every pool was ready just above, in this same synchronous step
+            ranked.append((product, cycle, stamp_ns))
         stats.evaluated += evaluated
         stats.screened_out += screened_out
-        ranked.sort(key=lambda r: r[0], reverse=True)
+        if not ranked:
+            return
+        ranked.sort(key=_by_product, reverse=True)
         clock = time.perf_counter
         last_yield = clock()
         pending = self.dirty  # cycles dirtied again by events applied while this flush yielded
-        for _, cycle_id, stamp_ns, pools, kinds in ranked:
+        size = self._size
+        for _, cycle, stamp_ns in ranked:
             if pause_every_s is not None and clock() - last_yield > pause_every_s:
                 last_yield = clock()
                 yield None
-            if cycle_id in pending:
+            if pending and cycle.cycle_id in pending:
                 # an event applied while this flush yielded changed one of its pools: it is sized
                 # now on the current state (stamped with the older event, the honest latency) and
                 # stays dirty; the next flush skips the sizing if no pool changed again (same
                 # candidate id), and evaluates the newer state otherwise
-                pending[cycle_id] = min(pending[cycle_id], stamp_ns)
+                pending[cycle.cycle_id] = min(pending[cycle.cycle_id], stamp_ns)
             try:
-                candidate = self._size(cycles[cycle_id], pools, kinds, stamp_ns)
+                candidate = size(cycle, stamp_ns)
             except Exception as exc:  # noqa: BLE001 - one bad cycle must not stop the others
                 stats.errors += 1
-                self.last_error = f"cycle {cycle_id}: {type(exc).__name__}: {exc}"
+                self.last_error = f"cycle {cycle.cycle_id}: {type(exc).__name__}: {exc}"
                 continue
             if candidate is not None:
                 last_yield = clock()
                 yield candidate
+
+    def _screen_rate(self, key: str, pool: str, zero_for_one: bool) -> float:
+        """The screen's marginal rate of one (pool, direction), -1.0 when it must not be acted on.
+
+        Remembered across flushes with the pool's state object and its ``state_version`` (which
+        the AMM library bumps at every mutation, rollbacks included: the key it documents for
+        caches), so only the pools an event moved are priced again. Not the store's chain-position
+        version: a reorg's replacement log can sit at the position of the removed one. A failed
+        rate is remembered too and counted in ``stats.errors`` at each flush that needs it, as when
+        it was computed every flush.
+        """
+        entry = self.store.entries.get(pool)
+        if entry is None or entry.status is not _READY:
+            return -1.0  # never act on an incomplete or stale pool
+        state = entry.state
+        version = state.state_version
+        known = self._rates.get(key)
+        if known is not None and known[0] is state and known[1] == version:
+            rate = known[2]
+        else:
+            try:
+                rate = marginal_rate_bound(state, zero_for_one)
+            except (AmmError, ZeroDivisionError, OverflowError):
+                rate = None
+            self._rates[key] = (state, version, rate)
+        if rate is None:
+            self.stats.errors += 1
+            return -1.0
+        return rate
 
     def _ready_pools(self, cycle: Cycle) -> tuple[list, list] | None:
         entries = self.store.entries
@@ -212,7 +261,7 @@ class DetectorCore:
         kinds = []
         for address in cycle.pools:
             entry = entries.get(address)
-            if entry is None or not entry.ready:
+            if entry is None or entry.status is not _READY:
                 return None
             pools.append(entry.state)
             kinds.append(entry.info.kind)
@@ -220,27 +269,27 @@ class DetectorCore:
 
     def evaluate(self, cycle: Cycle, event_received_ns: int = 0) -> m.Candidate | None:
         """Evaluate one cycle now; a Candidate when profitable and not emitted before."""
-        pools_kinds = self._ready_pools(cycle)
-        if pools_kinds is None:
+        if self._ready_pools(cycle) is None:
             return None  # never act on an incomplete or stale pool
         self.stats.evaluated += 1
-        return self._size(cycle, pools_kinds[0], pools_kinds[1], event_received_ns, screen=True)
+        return self._size(cycle, event_received_ns, screen=True)
 
-    def _size(self, cycle: Cycle, pools: list, kinds: list, event_received_ns: int,
-              screen: bool = False) -> m.Candidate | None:
-        store = self.store
-        entries = store.entries
+    def _size(self, cycle: Cycle, event_received_ns: int, screen: bool = False) -> m.Candidate | None:
+        entries = self.store.entries
         pools = []
+        kinds = []
+        versions = []
         for address in cycle.pools:
             # the flush yields to the event loop between candidates, and events (or a resync
             # snapshot) applied meanwhile change the states: size on the current, ready states and
-            # read the versions below in the same synchronous step, so they match the amounts
+            # read the versions in the same synchronous step, so they match the amounts
             entry = entries.get(address)
-            if entry is None or not entry.ready:
+            if entry is None or entry.status is not _READY:
                 return None
             pools.append(entry.state)
-        versions = [(address, entries[address].version) for address in cycle.pools]
-        candidate_id = candidate_id_of(cycle.cycle_id, versions)
+            kinds.append(entry.info.kind)
+            versions.append(entry.version)
+        candidate_id = _cycle_candidate_id(cycle, versions)
         if self._last_emitted.get(cycle.cycle_id) == candidate_id:
             # already emitted on these exact states: same result, no need to size it again
             self.duplicates_suppressed += 1
@@ -256,10 +305,11 @@ class DetectorCore:
         self.emitted += 1
         return self._candidate(opportunity, candidate_id, versions, profit_wei, event_received_ns)
 
-    def _candidate(self, opportunity: Opportunity, candidate_id: str, versions: list[tuple[str, int]],
+    def _candidate(self, opportunity: Opportunity, candidate_id: str, versions: list[int],
                    profit_wei: int, event_received_ns: int) -> m.Candidate:
         cycle = opportunity.cycle
         amounts = opportunity.amounts
+        PoolVersion = m.PoolVersion
         return m.Candidate(
             chain_id=self.chain_id,
             candidate_id=candidate_id,
@@ -271,7 +321,7 @@ class DetectorCore:
             gross_profit=opportunity.profit,
             gross_profit_wei=profit_wei,
             block_number=self.store.block_number,
-            state_versions=[m.PoolVersion(pool, version) for pool, version in versions],
+            state_versions=[PoolVersion(pool, version) for pool, version in zip(cycle.pools, versions)],
             detector_id=self.detector_id,
             event_received_ns=event_received_ns,
             detected_ns=self.clock_ns(),

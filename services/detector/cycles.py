@@ -27,7 +27,8 @@ MAX_SUPPORTED_HOPS = 4
 class Cycle:
     """One directed cycle: ``pools[i]`` swaps ``tokens[i]`` into ``tokens[i + 1]``."""
 
-    __slots__ = ("cycle_id", "hop_keys", "pools", "start_token", "tokens", "zero_for_one")
+    __slots__ = ("cycle_id", "hop_keys", "id_prefix", "pools", "screen_hops", "start_token", "tokens",
+                 "version_tags", "zero_for_one")
 
     def __init__(self, start_token: str, pools: tuple[str, ...], tokens: tuple[str, ...],
                  zero_for_one: tuple[bool, ...]) -> None:
@@ -38,6 +39,12 @@ class Cycle:
         self.cycle_id = cycle_id_of(start_token, pools)
         # "<pool>:<0|1>" per hop: a str caches its hash, so per-flush rate look-ups stay cheap
         self.hop_keys = tuple(f"{pool}:{int(z)}" for pool, z in zip(pools, zero_for_one))
+        # per-cycle constants of the hot path, built once here instead of at every evaluation:
+        # (hop key, pool, zero_for_one) per hop for the screen, and the pieces of the candidate
+        # id's text (``core.candidate_id_of``: "<cycle_id>|<pool>@<version>;...")
+        self.screen_hops = tuple(zip(self.hop_keys, pools, zero_for_one))
+        self.id_prefix = self.cycle_id + "|"
+        self.version_tags = tuple(pool + "@" for pool in pools)
 
     @property
     def hops(self) -> int:

@@ -126,8 +126,12 @@ def describe_hops(cycle: Cycle, pools: list[PoolState], kinds: list[m.PoolKind],
     """Per-hop exact swap summary (input used, output, V3 price after and ticks crossed); None when a
     hop would not consume its whole input or its output differs from the sizing's."""
     hops: list[m.Hop] = []
+    append = hops.append
+    Hop = m.Hop
+    cycle_pools, tokens = cycle.pools, cycle.tokens
     for i, (pool, zero_for_one) in enumerate(zip(pools, cycle.zero_for_one)):
         amount_in = amounts[i]
+        amount_out = amounts[i + 1]
         summary = getattr(pool, "swap_exact_in_summary", None)
         if summary is not None:
             # V3/Algebra: from the step cache sizing just filled (the loop would walk every tick)
@@ -135,36 +139,43 @@ def describe_hops(cycle: Cycle, pools: list[PoolState], kinds: list[m.PoolKind],
         else:
             sim = pool.simulate_exact_in(zero_for_one, amount_in)
             used, out, price_after, ticks_crossed = sim.amount_in, sim.amount_out, sim.sqrt_price_x96_after, 0
-        if used != amount_in or out != amounts[i + 1]:
+        if used != amount_in or out != amount_out:
             return None
+        # keywords spelled out (a ``**dict`` call builds the struct several times slower)
         if hasattr(pool, "reserve0"):
-            reserve_in, reserve_out = (pool.reserve0, pool.reserve1) if zero_for_one else (pool.reserve1, pool.reserve0)
-            extra = {"reserve_in": reserve_in, "reserve_out": reserve_out}
+            if zero_for_one:
+                reserve_in, reserve_out = pool.reserve0, pool.reserve1
+            else:
+                reserve_in, reserve_out = pool.reserve1, pool.reserve0
+            append(Hop(pool=cycle_pools[i], kind=kinds[i], token_in=tokens[i], token_out=tokens[i + 1],
+                       zero_for_one=zero_for_one, amount_in=amount_in, amount_out=amount_out,
+                       fee_pips=_fee_of(pool, zero_for_one), reserve_in=reserve_in, reserve_out=reserve_out))
         else:
-            extra = {
-                "sqrt_price_x96_before": pool.sqrt_price_x96,
-                "sqrt_price_x96_after": price_after,
-                "ticks_crossed": ticks_crossed,
-                "liquidity": pool.liquidity,
-            }
-        fee_pips = _fee_of(pool, zero_for_one)
-        hops.append(m.Hop(
-            pool=cycle.pools[i],
-            kind=kinds[i],
-            token_in=cycle.tokens[i],
-            token_out=cycle.tokens[i + 1],
-            zero_for_one=zero_for_one,
-            amount_in=amount_in,
-            amount_out=amounts[i + 1],
-            fee_pips=fee_pips,
-            **extra,
-        ))
+            append(Hop(pool=cycle_pools[i], kind=kinds[i], token_in=tokens[i], token_out=tokens[i + 1],
+                       zero_for_one=zero_for_one, amount_in=amount_in, amount_out=amount_out,
+                       fee_pips=_fee_of(pool, zero_for_one), sqrt_price_x96_before=pool.sqrt_price_x96,
+                       sqrt_price_x96_after=price_after, ticks_crossed=ticks_crossed, liquidity=pool.liquidity))
     return hops
+
+
+#: pool class -> the name of its per-direction fee method (None: a plain ``fee_pips``), found once
+#: per class: probing the instance with getattr each time raised and caught an AttributeError per
+#: miss (V3 pools have no ``_fee_for``), on every hop of every sizing and screen
+_FEE_METHOD: dict[type, str | None] = {}
+_FEE_METHOD_NAMES = ("_fee_for", "_direction_fee")
 
 
 def _fee_of(pool: PoolState, zero_for_one: bool) -> int:
     """The fee (pips) this direction pays: Camelot V2 and Algebra fees depend on the direction."""
-    for name in ("_fee_for", "_direction_fee"):
+    cls = type(pool)
+    try:
+        name = _FEE_METHOD[cls]
+    except KeyError:
+        name = _FEE_METHOD[cls] = next((n for n in _FEE_METHOD_NAMES if getattr(cls, n, None) is not None), None)
+    if name is not None:
+        return getattr(pool, name)(zero_for_one)
+    # no method on the class: probe the instance as before (an object may carry its own)
+    for name in _FEE_METHOD_NAMES:
         fee_for = getattr(pool, name, None)
         if fee_for is not None:
             return fee_for(zero_for_one)
