@@ -7,14 +7,17 @@ increasing), so its maximum is where the composite's slope is 1.
    composite is walked piece by piece (a piece ends where some hop's input leaves its segment,
    found by inverting the earlier hops); in the first piece whose end has a slope <= 1 the optimum
    (slope 1) is solved by Newton on ``ln f'`` from the closed form ``x = (sqrt(p*s - q*r) - s) / r``
-   of the composed 2x2 matrices. Constant-product-only cycles are a single piece.
+   of the composed 2x2 matrices. Constant-product-only cycles are a single piece. A long walk
+   (spacing-1 tick maps, a big dislocation) turns to bisection on the slope after a few dozen
+   pieces and resumes piece by piece just before the optimum's piece (:func:`_walk_search`).
 2. **Refine** (exact integers): the integer profit is a staircase (each hop floors its output),
    so the best integer input is the *left end* of an output plateau: from the float optimum, the
    exact final output is traced back hop by hop with ``min_amount_in_for`` to the smallest input
    that still yields it; then right neighbours are tried (galloping) while they gain. The result
    satisfies ``profit(x) >= profit(x-1)`` and ``profit(x) >= profit(x+1)``. If the float optimum
    is not profitable in integers (dust: the first wei is eaten by a fee floor, or a pool runs dry
-   within a fraction of a wei), an exact scan over ``min_input * 2**k`` takes over.
+   within a fraction of a wei), an exact scan over ``min_input * 2**k`` takes over (quoting only
+   the points that floored float bounds cannot rule out, :func:`_scan_best`).
 3. **Polish** (3+ hops): with two or more intermediate tokens the integer profit near the optimum
    is flat up to the floor losses of the middle hops (a unit of a 6-decimal token is worth ~1e8
    wei of WETH; a V3 hop also loses up to a unit of its input to its fee floor). Plateau samples
@@ -35,6 +38,8 @@ from mevbot.errors import AmmError
 Hop = tuple[PoolState, bool]  # (pool, zero_for_one)
 
 _MAX_WALK = 4096
+_LINEAR_PIECES = 32  # pieces walked one by one before the walk turns to bisection (_walk_search)
+_LINEAR_TAIL = 4  # the bisection stops when this many pieces are left to walk
 
 
 class CycleResult:
@@ -106,19 +111,31 @@ def _float_walk(hops: Sequence[Hop], max_input: float) -> tuple[float, float] | 
         return _walk_two(curves[0], curves[1], max_input)
     if len(curves) == 3:
         return _walk_three(curves[0], curves[1], curves[2], max_input)
-    return _walk(curves, max_input)
+    return _walk(curves, max_input, search=True)
 
 
-def _walk(curves: list, max_input: float) -> tuple[float, float]:
-    """The piece walk of :func:`_float_walk` for any number of hops."""
+def _walk(curves: list, max_input: float, start: tuple[list[int], float] | None = None,
+          search: bool = False) -> tuple[float, float]:
+    """The piece walk of :func:`_float_walk` for any number of hops.
+
+    ``start``: ``(segment indices, x)``, a state of the walk to resume from (see
+    :func:`_walk_search`); ``search``: after :data:`_LINEAR_PIECES` pieces, locate the optimum's
+    piece by bisection instead (without it, the plain linear walk: the reference of the tests).
+    """
     n = len(curves)
-    idx = [0] * n
-    segs = [c.segment(0) for c in curves]
+    if start is None:
+        idx = [0] * n
+        x_cur = 0.0
+    else:
+        idx = list(start[0])
+        x_cur = start[1]
+    segs = [c.segment(k) for c, k in zip(curves, idx)]
     seg_lists = [c.segments for c in curves]
     if any(seg is None for seg in segs):
         return 0.0, 0.0
-    x_cur = 0.0
-    for _ in range(_MAX_WALK):
+    for piece in range(_MAX_WALK):
+        if search and piece == _LINEAR_PIECES:
+            return _walk_search(curves, idx, x_cur, max_input)
         # the first x at which some hop's input reaches the end of its segment
         x_break = inf
         which = -1
@@ -182,7 +199,7 @@ def _walk_two(curve0, curve1, max_input: float) -> tuple[float, float]:
     x_lo0, hi0, _, _, _, _, y00, a0, b0, c0 = seg0
     x_lo1, hi1, _, _, _, _, _, a1, b1, c1 = seg1
     x_cur = 0.0
-    for _ in range(_MAX_WALK):
+    for _ in range(_LINEAR_PIECES):
         # where hop 1's input leaves its segment, mapped back through hop 0's current segment
         v1 = inf
         if hi1 != inf:
@@ -225,7 +242,7 @@ def _walk_two(curve0, curve1, max_input: float) -> tuple[float, float]:
                     x_lo1, hi1, _, _, _, _, _, a1, b1, c1 = seg1
                 continue
         return _solve_unit_slope([seg0, seg1], x_cur, x_end)
-    return min(x_cur, max_input), 0.0
+    return _walk_search([curve0, curve1], [k0, k1], x_cur, max_input)
 
 
 def _walk_three(curve0, curve1, curve2, max_input: float) -> tuple[float, float]:
@@ -240,7 +257,7 @@ def _walk_three(curve0, curve1, curve2, max_input: float) -> tuple[float, float]
     x_lo1, hi1, _, _, _, _, y01, a1, b1, c1 = seg1
     x_lo2, hi2, _, _, _, _, _, a2, b2, c2 = seg2
     x_cur = 0.0
-    for _ in range(_MAX_WALK):
+    for _ in range(_LINEAR_PIECES):
         x_break, which = inf, -1
         if hi0 != inf:
             x_break, which = hi0, 0
@@ -303,7 +320,91 @@ def _walk_three(curve0, curve1, curve2, max_input: float) -> tuple[float, float]
                     x_lo2, hi2, _, _, _, _, _, a2, b2, c2 = seg2
                 continue
         return _solve_unit_slope([seg0, seg1, seg2], x_cur, x_end)
-    return min(x_cur, max_input), 0.0
+    return _walk_search([curve0, curve1, curve2], [k0, k1, k2], x_cur, max_input)
+
+
+def _locate(curves: list, x: float) -> tuple[list[int] | None, float]:
+    """``(segment index of every hop, composite slope)`` at input ``x``: each hop's segment is the
+    first whose ``x_hi`` is >= its input (found by bisection, generated as far as needed); the
+    indices are None when a curve ends before its input (an exhausted model)."""
+    ks = []
+    y = x
+    slope = 1.0
+    for curve in curves:
+        k = curve.index_of(y)
+        seg = curve.segment(k)
+        if seg is None:
+            return None, 0.0
+        ks.append(k)
+        x_lo, _, _, _, _, _, y0, a, b, c = seg
+        u = y - x_lo
+        den = b + c * u
+        if den <= 0.0 or a <= 0.0 or b <= 0.0:
+            slope = 0.0
+        else:
+            slope *= a * b / (den * den)
+        if den > 0.0:
+            y = y0 + a * u / den
+    return ks, slope
+
+
+def _piece_start(curves: list, ks: list[int]) -> float:
+    """Where the walk enters the piece of segments ``ks``: the break at which it advanced the hop
+    it advanced last, i.e. the largest of the hops' segment starts mapped back to the cycle input
+    through the earlier hops' segments of the piece (a start that maps back outside them was
+    passed before an earlier hop advanced: not the last). The same formulas as the walk's breaks."""
+    segs = [c.segments[k] for c, k in zip(curves, ks)]
+    x_start = 0.0
+    for i, k in enumerate(ks):
+        if k == 0:
+            continue
+        v = curves[i].segments[k - 1][1]
+        for j in range(i - 1, -1, -1):
+            x_lo, _, _, _, _, _, y0, a, b, c = segs[j]
+            w = v - y0
+            den = a - c * w
+            if den <= 0.0 or w < 0.0:
+                v = inf
+                break
+            v = x_lo + b * w / den
+        if v != inf and v > x_start:
+            x_start = v
+    return x_start
+
+
+def _walk_search(curves: list, ks: list[int], x_cur: float, max_input: float) -> tuple[float, float]:
+    """The rest of a long piece walk in O(log n) slope evaluations; the walk is in the piece of
+    segments ``ks`` entered at ``x_cur``, with the composite slope still > 1 there.
+
+    The composite slope is non-increasing (every hop is concave): galloping steps from ``x_cur``
+    find an input where the walk would have stopped (slope <= 1, ``max_input`` reached or a model
+    ended), then bisection narrows that bracket until a few pieces separate its ends. The walk
+    resumes from the piece of the bracket's lower end (where the slope is still > 1), so the piece
+    of the optimum, its bounds and the solve are the linear walk's own.
+    """
+    xa, ka = x_cur, ks
+    step = x_cur if x_cur > 0.0 else 1.0
+    while True:
+        xb = xa + step
+        if xb >= max_input:
+            xb = max_input
+        elif xb > 1e300:  # no end in sight: the plain walk decides
+            return _walk(curves, max_input, (ka, _piece_start(curves, ka)))
+        kb, slope = _locate(curves, xb)
+        if kb is None or slope <= 1.0 or xb >= max_input:
+            break
+        xa, ka = xb, kb
+        step *= 2.0
+    while kb is None or sum(kb) - sum(ka) > _LINEAR_TAIL:
+        xm = 0.5 * (xa + xb)
+        if not xa < xm < xb:
+            break
+        km, slope = _locate(curves, xm)
+        if km is not None and slope > 1.0:
+            xa, ka = xm, km
+        else:
+            xb, kb = xm, km
+    return _walk(curves, max_input, (ka, x_cur if ka is ks else _piece_start(curves, ka)))
 
 
 def _slope(segs: list[tuple], x: float) -> tuple[float, float]:
@@ -610,23 +711,116 @@ def _moved_to_edge(before: list[int], after: list[int], width: int) -> list[int]
     return moved
 
 
-def _exact_scan(hops: Sequence[Hop], min_input: int, max_input: int) -> tuple[list[int], int]:
+def _exact_scan(hops: Sequence[Hop], min_input: int, max_input: int,
+                curves: list | None = None) -> tuple[list[int], int]:
     """Best amounts over inputs ``min_input * 2**k`` (and ``max_input``), refined by golden
-    section between the neighbours of the best point. Exact quotes only."""
+    section between the neighbours of the best point. Exact quotes only.
+
+    ``curves``: the hops' float models, when every hop has one: the best point is then found with
+    fewer exact evaluations (:func:`_scan_best`), the same point and profit.
+    """
     points = []
     x = min_input
     while x < max_input:
         points.append(x)
         x *= 2
     points.append(max_input)
-    profits = [cycle_profit(hops, x) for x in points]
-    k = max(range(len(points)), key=profits.__getitem__)
+    if curves is None:
+        profits = [cycle_profit(hops, x) for x in points]
+        k = max(range(len(points)), key=profits.__getitem__)
+        best = profits[k]
+    else:
+        k, best = _scan_best(hops, curves, points)
     lo = points[k - 1] if k > 0 else points[k]
     hi = points[k + 1] if k + 1 < len(points) else points[k]
-    x = _golden_search(hops, lo, hi) if hi - lo > 2 else points[k]
-    if cycle_profit(hops, x) < profits[k]:
-        x = points[k]
+    x = points[k]
+    if hi - lo > 2:
+        x = _golden_search(hops, lo, hi)
+        if cycle_profit(hops, x) < best:
+            x = points[k]
     return cycle_amounts(hops, x), len(points) + 2 * max(1, (hi - lo).bit_length())
+
+
+_MODEL_MARGIN = 1.000001  # exact outputs <= the float model's; this factor covers its float error
+
+
+def _floor_bound(curves: list, x: int) -> tuple[int, int] | None:
+    """Upper bounds on the exact amounts of input ``x``, from the float models: ``(i, 0)`` when the
+    exact output of hop i is surely 0, else ``(-1, bound on the final output)``; None when a model
+    gives no answer.
+
+    Every exact output is an integer <= the continuous model's output for the same input (every
+    rounding favours the pool), and the models are increasing: hop i's exact output is at most
+    ``floor(model_i(bound on its exact input))`` (the float error covered by :data:`_MODEL_MARGIN`
+    and half a unit), so it is 0 when the model gives less than half a unit.
+    """
+    y = x
+    for i, curve in enumerate(curves):
+        seg = curve.find(float(y))
+        if seg is None:
+            return None
+        u = y - seg[0]
+        v = seg[6] + seg[7] * u / (seg[8] + seg[9] * u)
+        if not 0.0 <= v < 1e300:  # (also false for nan)
+            return None
+        y = int(v * _MODEL_MARGIN + 0.5)  # (+0.5: half a unit more of slack)
+        if y <= 0:
+            return i, 0
+    return -1, y
+
+
+def _scan_best(hops: Sequence[Hop], curves: list, points: list[int]) -> tuple[int, int]:
+    """``(k, profit)`` of the first of ``points`` with the highest exact profit: the same as
+    evaluating every point, with exact quotes only where an upper bound cannot rule a point out.
+
+    * A point whose exact middle output is surely 0 (:func:`_floor_bound`) has the exact profit
+      ``tail - x``, where ``tail`` is the cycle's exact output from a zero amount at that hop
+      (quoted once). The points are ``min_input * 2**k``: that holds for a prefix of them (the
+      models are increasing, and consecutive points differ by a factor of 2, far beyond their float
+      error), found by bisection.
+    * Any other point cannot be the first maximum when its upper bound (floored model output minus
+      the input) is below a profit already known: its exact profit is lower still. The points are
+      quoted in decreasing order of their bounds until the next bound is below the best profit.
+    """
+    tails = set()
+    for i in range(len(hops)):
+        a = 0
+        for pool, zero_for_one in hops[i + 1:]:
+            a = pool.quote_exact_in(zero_for_one, a)
+        tails.add(a)
+    m = len(points)
+    profits: list[int | None] = [None] * m
+    best = None
+    start = 0
+    if len(tails) == 1:
+        tail = tails.pop()
+        lo, hi = 0, m  # the number of leading points whose middle output is surely 0, in [lo, hi]
+        while lo < hi:
+            mid = (lo + hi) // 2
+            bound = _floor_bound(curves, points[mid])
+            if bound is not None and bound[0] >= 0:
+                lo = mid + 1
+            else:
+                hi = mid
+        start = lo
+        for j in range(start):
+            profits[j] = tail - points[j]
+        if start:
+            best = tail - points[0]
+    order = []
+    for j in range(start, m):
+        bound = _floor_bound(curves, points[j])
+        # a surely-zero middle output past the prefix (several tails): no bound used, quote it
+        order.append((inf if bound is None or bound[0] >= 0 else bound[1] - points[j], j))
+    order.sort(reverse=True)
+    for upper, j in order:
+        if best is not None and upper < best:
+            break
+        profit = cycle_profit(hops, points[j])
+        profits[j] = profit
+        if best is None or profit > best:
+            best = profit
+    return profits.index(best), best
 
 
 def _profit_root_bound(hops: Sequence[Hop], x_f: float, max_input: int) -> int:
@@ -704,7 +898,8 @@ def optimize_cycle(hops: Sequence[Hop], max_input: int, *, min_input: int = 1,
         # model miss: search the exact profit instead of trusting the float optimum, over the
         # inputs where the continuous profit is still positive (no integer input beyond can profit)
         scan_max = max_input if found is None else _profit_root_bound(hops, x_f, max_input)
-        amounts, n = _exact_scan(hops, min_input, max(min_input, scan_max))
+        curves = None if found is None else [pool.float_segments(z) for pool, z in hops]
+        amounts, n = _exact_scan(hops, min_input, max(min_input, scan_max), curves)
         evaluations += n
         if amounts[-1] - amounts[0] <= 0:
             return None

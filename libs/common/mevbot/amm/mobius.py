@@ -15,7 +15,7 @@ the exact integer quotes.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from math import inf
 
 from mevbot.amm.tick_math import _SQRT_RATIO_CACHE, MAX_SQRT_RATIO, MIN_SQRT_RATIO, sqrt_ratio_at_tick
@@ -24,27 +24,49 @@ _Q96F = float(1 << 96)
 
 
 class SegmentCurve:
-    """Lazily generated list of segments (see module docstring)."""
+    """Lazily generated list of segments (see module docstring).
 
-    __slots__ = ("_gen", "segments")
+    ``his`` holds the segments' ``x_hi`` in the same order (non-decreasing: the segments are
+    contiguous), appended as segments are generated, so that the segment of an input is found by
+    bisection (:meth:`index_of`) instead of a scan from the first segment.
+    """
+
+    __slots__ = ("_gen", "his", "segments")
 
     def __init__(self, segments: list[tuple] | None = None, generator=None) -> None:
         self.segments: list[tuple] = segments if segments is not None else []
+        self.his: list[float] = [seg[1] for seg in self.segments]
         self._gen = generator
 
     def segment(self, k: int) -> tuple | None:
         segments = self.segments
         if k < len(segments):
             return segments[k]
+        his = self.his
         while k >= len(segments):
             if self._gen is None:
                 return None
             try:
-                segments.append(next(self._gen))
+                seg = next(self._gen)
             except StopIteration:
                 self._gen = None
                 return None
+            segments.append(seg)
+            his.append(seg[1])
         return segments[k]
+
+    def index_of(self, x: float) -> int:
+        """Index of the first segment with ``x <= x_hi`` (the segment :meth:`find` returns),
+        generating segments as far as needed; ``len(segments)`` when the curve ends before ``x``."""
+        his = self.his
+        if his and x <= his[-1]:
+            return bisect_left(his, x)
+        k = len(his)
+        while True:
+            seg = self.segment(k)
+            if seg is None or x <= seg[1]:
+                return k
+            k += 1
 
     def slope_at_zero(self) -> float:
         seg = self.segment(0)
@@ -55,12 +77,7 @@ class SegmentCurve:
 
     def find(self, x: float) -> tuple | None:
         """The segment containing input ``x``."""
-        k = 0
-        while True:
-            seg = self.segment(k)
-            if seg is None or x <= seg[1]:
-                return seg
-            k += 1
+        return self.segment(self.index_of(x))
 
     def value(self, x: float) -> float:
         """Model output at input ``x``."""
