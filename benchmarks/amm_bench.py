@@ -38,6 +38,9 @@ PEERS = Path("/work/shared/peers/degenbot")
 def drop_caches(pool) -> None:
     if hasattr(pool, "_steps_version"):
         pool._steps_version = -1
+        # (else the next cache would take the dropped one's steps over, see v3_steps._take_over)
+        pool._step_caches = [None, None]
+        pool._prev_step_caches = [None, None]
     pool._curve_version = -1
 
 
