@@ -24,11 +24,7 @@ from mevbot.rpc.client import ProviderUnavailable
 
 from services.ingest.decode import MAX_TICK, MIN_TICK
 
-#: eth_calls per JSON-RPC batch and batches in flight. A spacing-1 V3 pool's snapshot reads ~6,900
-#: bitmap words: 100-call batches answer within a provider timeout of a few seconds even from a
-#: busy node (500-call batches, four at once, took > 2 s from anvil on a loaded 2-core machine and
-#: timed out on every retry), and many providers cap a batch at 100 calls anyway.
-BATCH_SIZE = 100
+BATCH_SIZE = 500
 MAX_PARALLEL_BATCHES = 4
 
 
