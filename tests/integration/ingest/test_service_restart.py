@@ -53,8 +53,8 @@ async def test_service_process_health_metrics_and_restart_without_loss(
     v2, v3 = pools(market)
     (tmp_path / "providers.yaml").write_text(
         "providers:\n"
-        f"  - {{name: anvil-ws, endpoint: '{anvil.ws_url}', type: ws, weight: 100, timeout: 2s, rateLimit: 0}}\n"
-        f"  - {{name: anvil-http, endpoint: '{anvil.http_url}', type: http, weight: 100, timeout: 2s, rateLimit: 0}}\n"
+        f"  - {{name: anvil-ws, endpoint: '{anvil.ws_url}', type: ws, weight: 100, timeout: 10s, rateLimit: 0}}\n"
+        f"  - {{name: anvil-http, endpoint: '{anvil.http_url}', type: http, weight: 100, timeout: 10s, rateLimit: 0}}\n"
         "retry: {maxRetries: 5, retryDelay: 50ms, backoffMultiplier: 2, maxBackoff: 500ms}\n"
     )
     (tmp_path / "chain.json").write_bytes(to_json(chain_config(market)))

@@ -39,7 +39,9 @@ def start_servers(nats_url: str, redis_url: str, log_dir: Path) -> Servers:
 
 
 def start_services(env: dict[str, str], log_dir: Path, *, scale: dict[str, int] | None = None,
-                   ready_timeout_s: float = 90.0) -> Supervisor:
+                   ready_timeout_s: float = 240.0) -> Supervisor:
+    # (ingest is ready once its initial snapshots are read: a spacing-1 V3 pool is ~6,900 eth_calls,
+    # ~1-2 min for the whole devnet market on a slow 2-core machine, as WARMUP_TIMEOUT_S in run.py)
     log_dir.mkdir(parents=True, exist_ok=True)
     full = child_env(**env)
     full["PYTHONPATH"] = str(REPO_ROOT) + os.pathsep + full.get("PYTHONPATH", "")
