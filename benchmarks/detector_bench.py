@@ -103,7 +103,7 @@ class Detector:
                    LOG_FORMAT="console", REPLICA_ID="bench-0", PYTHONPATH=str(ROOT), **(extra_env or {}))
         self.port = port
         self.proc = subprocess.Popen([sys.executable, "-m", "services.detector"], cwd=ROOT, env=env,
-                                     stdout=subprocess.DEVNULL, stderr=open(f"/tmp/detector-bench-{namespace}.log", "w"))
+                                     stdout=subprocess.DEVNULL, stderr=open(f"/tmp/detector-bench-{namespace}.log", "w"))  # noqa: SIM115 (the child's lifetime)
 
     async def wait_ready(self, timeout_s: float = 60) -> None:
         deadline = time.monotonic() + timeout_s
@@ -348,7 +348,7 @@ async def run_market(name: str, market: SyntheticMarket, n_events: int, rate: in
         for spec in subj.STREAMS:
             try:
                 await js.delete_stream(bus.stream_name(spec))
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001, S110 - best-effort clean-up
                 pass
         await nc.close()
         await bus.close()

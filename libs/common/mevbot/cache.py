@@ -21,7 +21,6 @@ import redis.exceptions
 from mevbot import metrics
 from mevbot.errors import CacheError
 
-
 # KEYS: the keys to claim; ARGV[1]: the value, ARGV[2]: TTL in ms (0: none). Returns 0 when every
 # key was set, else the 1-based index of the first key that already exists (nothing is set then).
 _CLAIM_ALL_LUA = """
