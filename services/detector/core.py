@@ -255,26 +255,7 @@ class DetectorCore:
             return -1.0
         return rate
 
-    def _ready_pools(self, cycle: Cycle) -> tuple[list, list] | None:
-        entries = self.store.entries
-        pools = []
-        kinds = []
-        for address in cycle.pools:
-            entry = entries.get(address)
-            if entry is None or entry.status is not _READY:
-                return None
-            pools.append(entry.state)
-            kinds.append(entry.info.kind)
-        return pools, kinds
-
-    def evaluate(self, cycle: Cycle, event_received_ns: int = 0) -> m.Candidate | None:
-        """Evaluate one cycle now; a Candidate when profitable and not emitted before."""
-        if self._ready_pools(cycle) is None:
-            return None  # never act on an incomplete or stale pool
-        self.stats.evaluated += 1
-        return self._size(cycle, event_received_ns, screen=True)
-
-    def _size(self, cycle: Cycle, event_received_ns: int, screen: bool = False) -> m.Candidate | None:
+    def _size(self, cycle: Cycle, event_received_ns: int) -> m.Candidate | None:
         entries = self.store.entries
         pools = []
         kinds = []
@@ -294,7 +275,7 @@ class DetectorCore:
             # already emitted on these exact states: same result, no need to size it again
             self.duplicates_suppressed += 1
             return None
-        opportunity = evaluate_cycle(cycle, pools, kinds, self.stats, self.max_input, screen=screen,
+        opportunity = evaluate_cycle(cycle, pools, kinds, self.stats, self.max_input, screen=False,
                                      sizing=self.sizing)
         if opportunity is None:
             return None

@@ -33,20 +33,27 @@ async def wait_for(predicate, timeout_s: float) -> bool:
     return predicate()
 
 
+async def _open_dislocation(replicas: Replicas, market: SyntheticMarket) -> tuple[int, int, list, int]:
+    """The market's snapshots, settled, then a dislocating block's events without its BlockHead:
+    (candidates before it, its block number, its events, the time just before they were sent)."""
+    for snapshot in market.snapshots:
+        await replicas.publish(snapshot)
+    await replicas.settle(quiet_s=0.2)
+    before = len(replicas.candidates)
+    block = market.block + 1
+    events = dislocation(market, block)
+    stamp = time.time_ns()
+    for event in events:
+        await replicas.publish(event)
+    await replicas.publisher.flush()
+    return before, block, events, stamp
+
+
 def test_candidates_leave_before_the_block_ends_and_are_not_repeated(nats_url: str, namespace: str) -> None:
     async def scenario() -> None:
         market = SyntheticMarket(n_tokens=12, n_pools=40, v3_share=0.3, seed=4)
         async with Replicas(nats_url, namespace, 1) as replicas:
-            for snapshot in market.snapshots:
-                await replicas.publish(snapshot)
-            await replicas.settle(quiet_s=0.2)
-            before = len(replicas.candidates)
-            block = market.block + 1
-            events = dislocation(market, block)
-            stamp = time.time_ns()
-            for event in events:
-                await replicas.publish(event)
-            await replicas.publisher.flush()
+            before, block, events, stamp = await _open_dislocation(replicas, market)
             # no BlockHead yet: the inbox drained, so the detector evaluates the open block
             assert await wait_for(lambda: len(replicas.candidates) > before, 5.0)
             await replicas.settle(quiet_s=0.3)  # every event applied, every candidate out
@@ -72,15 +79,7 @@ def test_idle_flush_ms_restores_evaluation_at_the_block_end(nats_url: str, names
     async def scenario() -> None:
         market = SyntheticMarket(n_tokens=12, n_pools=40, v3_share=0.3, seed=4)
         async with Replicas(nats_url, namespace, 1, DETECTOR_IDLE_FLUSH_MS="60000") as replicas:
-            for snapshot in market.snapshots:
-                await replicas.publish(snapshot)
-            await replicas.settle(quiet_s=0.2)
-            before = len(replicas.candidates)
-            block = market.block + 1
-            events = dislocation(market, block)
-            for event in events:
-                await replicas.publish(event)
-            await replicas.publisher.flush()
+            before, block, events, _ = await _open_dislocation(replicas, market)
             assert not await wait_for(lambda: len(replicas.candidates) > before, 0.5)
             await replicas.publish(m.BlockHead(chain_id=CHAIN_ID, block_number=block, block_hash=block_hash_of(block),
                                                parent_hash=block_hash_of(block - 1), timestamp=block,

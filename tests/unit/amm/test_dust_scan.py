@@ -8,6 +8,7 @@ import random
 
 import pytest
 from mevbot.amm.cycle import (
+    _doubling_points,
     _exact_scan,
     _float_walk,
     _floor_bound,
@@ -46,16 +47,6 @@ def coarse_cycle(seed: int):
     r_c = int(10 ** rng.uniform(8, 12))
     ca = UniswapV2Pool("0x" + "93" * 20, A, C, int(r_c * a_per_c), r_c, 3000)
     return [(ab, True), (thin, True), (ca, False)], 10 ** rng.randint(18, 30)
-
-
-def doubling_points(lo: int, hi: int) -> list[int]:
-    points = []
-    x = lo
-    while x < hi:
-        points.append(x)
-        x *= 2
-    points.append(hi)
-    return points
 
 
 def brute_best(hops, points):
@@ -99,7 +90,7 @@ def test_scan_best_equals_quoting_every_point(which):
             for hi in sorted(ends):
                 if hi < lo:
                     continue
-                points = doubling_points(lo, hi)
+                points = _doubling_points(lo, hi)
                 assert _scan_best(hops, curves, points) == brute_best(hops, points), (name, lo, hi)
                 assert _exact_scan(hops, lo, hi, curves) == _exact_scan(hops, lo, hi), (name, lo, hi)
                 checked += 1

@@ -78,6 +78,17 @@ def _core(replica: str, sizing: str) -> DetectorCore:
                         clock_ns=lambda: 7, sizing=sizing)
 
 
+def _feed(cores, message: m.Message) -> None:
+    """One chain message to every core, as the service hands it over."""
+    for core in cores:
+        if isinstance(message, m.BlockHead):
+            core.on_block_head(message)
+        elif isinstance(message, m.PoolSnapshot):
+            core.on_snapshot(message)
+        else:
+            core.on_event(message)
+
+
 def _counters(core: DetectorCore) -> tuple:
     s = core.stats
     return (s.evaluated, s.screened_out, s.unprofitable, s.profitable, s.refused, s.errors,
@@ -96,13 +107,7 @@ def _run(seed: int, sizing: str, replicas: tuple[str, ...], n_blocks: int = 10) 
             for snap in snapshots:
                 core.on_snapshot(snap, live=False)
         for i, message in enumerate(stream):
-            for core in (new, old):
-                if isinstance(message, m.BlockHead):
-                    core.on_block_head(message)
-                elif isinstance(message, m.PoolSnapshot):
-                    core.on_snapshot(message)
-                else:
-                    core.on_event(message)
+            _feed((new, old), message)
             if isinstance(message, m.BlockHead):
                 continue  # evaluate-on-drain: after every event and snapshot
             assert new.dirty == old.dirty, i
@@ -145,13 +150,7 @@ def test_failed_screen_rates_count_once_per_flush_as_before(monkeypatch: pytest.
         for snap in snapshots:
             core.on_snapshot(snap, live=False)
     for message in stream:
-        for core in (new, old):
-            if isinstance(message, m.BlockHead):
-                core.on_block_head(message)
-            elif isinstance(message, m.PoolSnapshot):
-                core.on_snapshot(message)
-            else:
-                core.on_event(message)
+        _feed((new, old), message)
         if not isinstance(message, m.BlockHead):
             assert [m.encode(c) for c in new.flush()] == [m.encode(c) for c in reference.flush()]
             assert _counters(new) == _counters(old)
@@ -210,11 +209,7 @@ def test_a_reorg_replacement_at_the_same_chain_position_is_screened_on_its_new_s
     found = []
     for step in steps:
         for message in step:
-            for core in cores:
-                if isinstance(message, m.BlockHead):
-                    core.on_block_head(message)
-                else:
-                    core.on_event(message)
+            _feed(cores, message)
         assert new.store.entries[p1].version == old.store.entries[p1].version
         got = new.flush()
         assert [m.encode(c) for c in got] == [m.encode(c) for c in reference.flush()]

@@ -711,6 +711,17 @@ def _moved_to_edge(before: list[int], after: list[int], width: int) -> list[int]
     return moved
 
 
+def _doubling_points(lo: int, hi: int) -> list[int]:
+    """The dust scan's inputs: ``lo * 2**k`` below ``hi``, then ``hi``."""
+    points = []
+    x = lo
+    while x < hi:
+        points.append(x)
+        x *= 2
+    points.append(hi)
+    return points
+
+
 def _exact_scan(hops: Sequence[Hop], min_input: int, max_input: int,
                 curves: list | None = None) -> tuple[list[int], int]:
     """Best amounts over inputs ``min_input * 2**k`` (and ``max_input``), refined by golden
@@ -719,12 +730,7 @@ def _exact_scan(hops: Sequence[Hop], min_input: int, max_input: int,
     ``curves``: the hops' float models, when every hop has one: the best point is then found with
     fewer exact evaluations (:func:`_scan_best`), the same point and profit.
     """
-    points = []
-    x = min_input
-    while x < max_input:
-        points.append(x)
-        x *= 2
-    points.append(max_input)
+    points = _doubling_points(min_input, max_input)
     if curves is None:
         profits = [cycle_profit(hops, x) for x in points]
         k = max(range(len(points)), key=profits.__getitem__)

@@ -116,7 +116,7 @@ class StepCache:
         self._reuse = None
         old_starts = old.starts
         n_old = len(old_starts)
-        zero_for_one = self.zero_for_one
+        direction = 1 if self.zero_for_one else -1  # prices fall going zero_for_one
         first_boundary = old_starts[1][0]
         for _ in range(64):
             if self.done or (self.cum_in[-1] > until_in and self.cum_out[-1] > until_out):
@@ -124,27 +124,16 @@ class StepCache:
                 return
             self._generate(until_in=self.cum_in[-1], max_steps=1)  # one step, whatever its size
             price = self._price
-            if zero_for_one:
-                if price > first_boundary:
-                    continue  # still before the previous path's first boundary
-                # previous starts: prices descending (k >= 1 strictly); find the one equal to price
-                lo, hi = 1, n_old
-                while lo < hi:
-                    mid = (lo + hi) // 2
-                    if old_starts[mid][0] > price:
-                        lo = mid + 1
-                    else:
-                        hi = mid
-            else:
-                if price < first_boundary:
-                    continue
-                lo, hi = 1, n_old
-                while lo < hi:
-                    mid = (lo + hi) // 2
-                    if old_starts[mid][0] < price:
-                        lo = mid + 1
-                    else:
-                        hi = mid
+            # the previous path's step starts run down (zero_for_one) or up from its first boundary
+            if (price - first_boundary) * direction > 0:
+                continue  # still before the previous path's first boundary
+            lo, hi = 1, n_old  # the first start k >= 1 not before price (starts are strictly monotone)
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if (old_starts[mid][0] - price) * direction > 0:
+                    lo = mid + 1
+                else:
+                    hi = mid
             k = lo
             if k < n_old and old_starts[k][0] == price and old_starts[k][1] == self._liquidity:
                 self._splice(old, k)
