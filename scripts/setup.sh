@@ -41,6 +41,16 @@ if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ] || ! .venv/bin/python -c
   touch "$STAMP"
 fi
 
+# --- compiled hot modules (optional: without them the same code runs as plain Python) -----------
+# Cython compiles the AMM math, the detector's evaluation and ingest's decoding unchanged into
+# build/native/ (detector CPU per event about -25 %); a module whose source changed since is
+# imported from its source until the next build (mevbot.native). MEVBOT_NATIVE=0 turns it off.
+if ! .venv/bin/python scripts/build_native.py --check >/dev/null 2>&1; then
+  log "compiling the hot modules with Cython (scripts/build_native.py, about a minute)"
+  .venv/bin/python scripts/build_native.py >&2 \
+    || log "WARNING: native build failed (C compiler or Python headers missing?): running as plain Python"
+fi
+
 # --- npm (anvil, protocol artifacts, solc) --------------------------------------------------------
 if [ -f package.json ]; then
   if ! command -v npm >/dev/null; then

@@ -109,3 +109,13 @@ def test_schema_check_is_not_vacuous() -> None:
     broken["services"]["validator"]["depends_on"]["nats"]["condition"] = "when_it_feels_like_it"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.Draft7Validator(SCHEMA).validate(broken)
+
+
+def test_the_image_carries_the_compiled_hot_modules_built_by_the_same_interpreter() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    images = re.findall(r"^FROM (\S+)", dockerfile, re.MULTILINE)
+    # mevbot.native loads a compiled module only for the interpreter that built it: same base image
+    assert len(images) == 2 and len(set(images)) == 1
+    assert "FROM python:3.11-slim AS native" in dockerfile
+    assert "RUN python scripts/build_native.py" in dockerfile
+    assert "COPY --from=native /app/build/native ./build/native" in dockerfile

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from mevbot import metrics
+from mevbot import metrics, native
 from mevbot.bus import Bus
 from mevbot.cache import Cache
 from mevbot.chainconfig import load_chain_config
@@ -63,6 +63,9 @@ async def serve(
     port = await http.start()
     log.info("http listening", host=settings.http_host, port=port,
              health=f"http://127.0.0.1:{port}/health/ready", chain_id=chain.chain_id)
+    compiled = native.status()
+    log.info("compiled hot modules", loaded=len(compiled["loaded"]), skipped=compiled["skipped"] or None,
+             reason=compiled["reason"] or None)
     metrics.SERVICE_INFO.labels(service.name, replica_id, str(chain.chain_id)).set(1)
 
     if bus is None:
