@@ -17,7 +17,9 @@ increasing), so its maximum is where the composite's slope is 1.
    satisfies ``profit(x) >= profit(x-1)`` and ``profit(x) >= profit(x+1)``. If the float optimum
    is not profitable in integers (dust: the first wei is eaten by a fee floor, or a pool runs dry
    within a fraction of a wei), an exact scan over ``min_input * 2**k`` takes over (quoting only
-   the points that floored float bounds cannot rule out, :func:`_scan_best`).
+   the points that floored float bounds cannot rule out, :func:`_scan_best`), unless a concave
+   bound that counts the V3 fee floors already proves that no input profits (most dust: a coarse
+   intermediate token whose next hop's fee floor eats the profit, :func:`_dust_ruled_out`).
 3. **Polish** (3+ hops): with two or more intermediate tokens the integer profit near the optimum
    is flat up to the floor losses of the middle hops (a unit of a 6-decimal token is worth ~1e8
    wei of WETH; a V3 hop also loses up to a unit of its input to its fee floor). Plateau samples
@@ -30,9 +32,10 @@ followed by the same refinement.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from math import gcd, inf, isfinite, isnan, log, nan, sqrt
+from math import gcd, inf, isfinite, isnan, log, nan, nextafter, sqrt
 
 from mevbot.amm.base import PoolState
+from mevbot.amm.mobius import V3Curve
 from mevbot.errors import AmmError
 
 Hop = tuple[PoolState, bool]  # (pool, zero_for_one)
@@ -851,6 +854,139 @@ def _profit_root_bound(hops: Sequence[Hop], x_f: float, max_input: int) -> int:
     return max_input
 
 
+def _fee_floored_bound(curves: list, gammas: list[float], x: float) -> tuple[float, float] | None:
+    """``(chi(x), chi'(x))``: a concave bound on the exact final output at cycle input ``x`` that
+    also counts the V3 fee floors (see :func:`_dust_ruled_out`), and its slope (a supergradient);
+    ``(-inf, 0.0)`` left of its domain (the bound on some fee-floored hop's input is below one
+    unit: that hop's exact input is 0), None when a model gives no answer.
+
+    Every hop maps its input bound ``y`` to ``model_i(y) * M + 0.5`` (the bound of
+    :func:`_floor_bound` without the floor); a hop with ``gammas[i] > 0`` first maps it to
+    ``min(y, (y - 1) / gamma)``.
+    """
+    y = x
+    slope = 1.0
+    for curve, gamma in zip(curves, gammas):
+        if gamma > 0.0:
+            if y < 1.0:
+                return -inf, 0.0
+            shifted = (y - 1.0) / gamma
+            if shifted < y:
+                y = shifted
+                slope /= gamma
+        seg = curve.find(y)
+        if seg is None:
+            return None
+        x_lo, _, _, _, _, _, y0, a, b, c = seg
+        u = y - x_lo
+        den = b + c * u
+        if den <= 0.0 or a < 0.0 or b <= 0.0:
+            return None
+        y = (y0 + a * u / den) * _MODEL_MARGIN + 0.5
+        slope *= a * b / (den * den) * _MODEL_MARGIN
+        if not 0.0 <= y < 1e300:  # (also false for nan)
+            return None
+    return y, slope
+
+
+def _fee_floor_gammas(hops: Sequence[Hop], curves: list, lo: int) -> list[float]:
+    """``1 - fee`` of the hops whose fee floor :func:`_fee_floored_bound` may count (V3/Algebra
+    pools with a fee), 0.0 for the others. A hop after the first counts only if the cycle's exact
+    output from a zero input at that hop (``tail``, quoted) is at most ``lo``: inputs where that
+    hop gets nothing then cannot profit (their profit is ``tail - x``); the first hop counts only
+    if ``lo >= 1`` (the cycle input is then at least one unit)."""
+    gammas = []
+    for i, (curve, (pool, zero_for_one)) in enumerate(zip(curves, hops)):
+        gamma = 0.0
+        if isinstance(curve, V3Curve):
+            fee = pool._direction_fee(zero_for_one)
+            if 0 < fee < 1_000_000:
+                gamma = (1_000_000 - fee) / 1_000_000
+        if gamma > 0.0:
+            if i == 0:
+                ok = lo >= 1
+            else:
+                tail = 0
+                for later, z in hops[i:]:
+                    tail = later.quote_exact_in(z, tail)
+                ok = tail <= lo
+            if not ok:
+                gamma = 0.0
+        gammas.append(gamma)
+    return gammas
+
+
+def _dust_ruled_out(hops: Sequence[Hop], curves: list, x_f: float, curvature: float,
+                    lo: int, hi: int) -> bool:
+    """True when no integer input in [lo, hi] can profit, proven with the fee floors of the cycle's
+    V3/Algebra hops: the dust scan over [lo, hi] would find nothing. Catches most dust whose
+    intermediate token is coarse (the continuous profit is worth less than a unit of it) or whose
+    input is a few units: the fee floor of the next hop eats the profit.
+
+    Soundness, for an integer input ``x`` in [lo, hi]:
+
+    * A V3 exact-input swap of ``m >= 1`` units takes its fee first: the final (partial) step
+      works on ``mulDiv(remaining, 1e6 - fee, 1e6)`` (floored) and each crossing step's input
+      ``amountIn`` satisfies ``amountIn + ceil(amountIn*fee/(1e6-fee)) <= its share``; so the
+      total fee-free input is an integer ``E <= floor(m * gamma) <= min(m * gamma, m - 1)``, and
+      the output (every step rounds down, every price move rounds in the pool's favour) is at most
+      the continuous fee-free output of ``E``: the hop's model at ``E / gamma <= min(m, (m-1) /
+      gamma)``. Every hop's exact output is at most ``model * M + 0.5`` of a bound on its exact
+      input (:func:`_floor_bound`). Composed, these increasing concave maps bound the exact final
+      output by ``chi(x)`` (:func:`_fee_floored_bound`) wherever every counted hop's input bound
+      is >= 1 (the domain: an interval up to ``hi``, where ``chi`` is concave).
+    * Left of the domain some counted hop's exact input is 0, and the profit is that hop's
+      ``tail - x <= lo - x <= 0`` (:func:`_fee_floor_gammas`).
+    * A concave function lies below its tangent at any point ``t`` of its domain (with any
+      supergradient: the models' left slopes), so ``chi(t) - t + max(0, s * (hi - t),
+      s * (lo - t))``, ``s = chi'(t) - 1``, bounds ``chi(x) - x`` on [lo, hi]. The exact profit is
+      an integer: a bound < 1 (with an allowance far above the models' float error) proves it <= 0.
+
+    The tangent point moves from ``x_f`` towards the maximum of ``chi(x) - x`` by a few
+    Newton/secant steps (only the bound's tightness depends on it, never its soundness); the
+    search gives up as soon as ``chi(t) - t`` itself is not below 1 (then no tangent does better).
+    """
+    gammas = _fee_floor_gammas(hops, curves, lo)
+    if not any(gammas):
+        return False
+    allowance = 1e-9 * hi + 1e-6
+    t = min(max(x_f, float(lo)), float(hi))
+    t_hi = None  # set once the search has jumped to the end of the range
+    prev = None
+    for _ in range(5):
+        found = _fee_floored_bound(curves, gammas, t)
+        if found is None:
+            return False
+        value, slope = found
+        if value == -inf:  # t is left of the domain, and so is every input <= t
+            if t >= hi:
+                return True  # every input in range: profit <= tail - x <= 0
+            if t_hi is not None:
+                return False
+            t = t_hi = float(hi) if float(hi) >= hi else nextafter(float(hi), inf)
+            prev = None
+            continue
+        d = slope - 1.0  # d/dx (chi(x) - x) at t
+        at_t = value - t + allowance
+        if at_t >= 1.0:
+            return False
+        if at_t + max(0.0, d * (hi - t), d * (lo - t)) < 1.0:
+            return True
+        # next tangent point: secant on the slope (first a Newton step with the walk's curvature)
+        if prev is not None and prev[1] != d and prev[0] != t:
+            step = -d * (t - prev[0]) / (d - prev[1])
+        elif curvature > 0.0:
+            step = d / curvature
+        else:
+            return False
+        prev = (t, d)
+        nxt = min(max(t + step, float(lo)), float(hi))
+        if not isfinite(nxt) or nxt == t:
+            return False
+        t = nxt
+    return False
+
+
 def _numeric_curvature(hops: Sequence[Hop], x: int, min_input: int, max_input: int) -> float:
     """|profit''| at ``x`` from exact quotes 1% either side (for hops without a float model)."""
     h = max(1, x // 100)
@@ -905,6 +1041,10 @@ def optimize_cycle(hops: Sequence[Hop], max_input: int, *, min_input: int = 1,
         # inputs where the continuous profit is still positive (no integer input beyond can profit)
         scan_max = max_input if found is None else _profit_root_bound(hops, x_f, max_input)
         curves = None if found is None else [pool.float_segments(z) for pool, z in hops]
+        if curves is not None and _dust_ruled_out(hops, curves, x_f, curvature, min_input,
+                                                  max(min_input, scan_max)):
+            # every input the scan would quote is proven unprofitable: it would return None
+            return None
         amounts, n = _exact_scan(hops, min_input, max(min_input, scan_max), curves)
         evaluations += n
         if amounts[-1] - amounts[0] <= 0:
