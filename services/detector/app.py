@@ -205,11 +205,12 @@ class DetectorService(Service):
             self._idle_handle.cancel()
             self._idle_handle = None
         self._flushing = True
+        detected = 0  # counted once per flush (a counter's inc takes a lock)
         try:
             start = time.perf_counter()
             # core NATS publish on the candidates stream's subject: JetStream stores it as any
             # other, without a PubAck to send back and parse per candidate (see docs/benchmarks.md;
-            # 1.7 candidates per event on the benchmark). A candidate is worth ~one block: nothing
+            # 1.7-3 candidates per event on the benchmark). A candidate is worth ~one block: nothing
             # would resend it, so the ack bought nothing but a counter of refusals.
             publish = self.ctx.bus.publish_core
             # best first, each published as soon as sized; a pause every 10 ms keeps heartbeats going.
@@ -234,7 +235,7 @@ class DetectorService(Service):
                     self.ctx.log.warning("candidate not published", candidate=candidate.candidate_id,
                                          error=str(exc)[:200])
                     continue
-                metrics.OPPORTUNITIES_DETECTED.inc()
+                detected += 1
                 metrics.observe_since_ns("detect", candidate.event_received_ns)
                 unsent += 1
                 if first or clock() - sent_at >= SEND_BATCH_S:
@@ -256,6 +257,8 @@ class DetectorService(Service):
             self.ctx.log.exception("flush failed", error=str(exc)[:500])
         finally:
             self._flushing = False
+            if detected:
+                metrics.OPPORTUNITIES_DETECTED.inc(detected)
         if self._heap_grew and self._started:
             self._freeze_heap()
         if self.core.dirty and (not self._open_block or self.cfg.idle_flush_ms == 0):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
 
@@ -76,7 +77,13 @@ def observe_since_ns(stage: str, start_ns: int, now_ns: int | None = None) -> No
         return
     elapsed_ns = (now_ns if now_ns is not None else time.time_ns()) - start_ns
     if elapsed_ns >= 0:
-        STAGE_LATENCY.labels(stage).observe(elapsed_ns / 1e9)
+        child = _STAGE_CHILDREN.get(stage)
+        if child is None:  # labels() validates and hashes its arguments on every call: once per stage
+            child = _STAGE_CHILDREN[stage] = STAGE_LATENCY.labels(stage)
+        child.observe(elapsed_ns / 1e9)
+
+
+_STAGE_CHILDREN: dict[str, Any] = {}
 
 
 def render_latest() -> tuple[bytes, str]:
