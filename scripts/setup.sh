@@ -46,6 +46,16 @@ fi
 # build/native/ (detector CPU per event about -25 %); a module whose source changed since is
 # imported from its source until the next build (mevbot.native). MEVBOT_NATIVE=0 turns it off.
 if ! .venv/bin/python scripts/build_native.py --check >/dev/null 2>&1; then
+  if ! command -v cc >/dev/null; then
+    log "installing a C compiler (gcc) for the native build"
+    { as_root apt-get update -qq && as_root apt-get install -y -qq gcc; } || log "WARNING: no C compiler"
+  fi
+  HEADERS="$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
+  if [ ! -f "$HEADERS/Python.h" ]; then
+    PYVER="$(.venv/bin/python -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
+    log "installing the Python $PYVER headers for the native build"
+    { as_root apt-get update -qq && as_root apt-get install -y -qq "python$PYVER-dev"; } || log "WARNING: no Python headers"
+  fi
   log "compiling the hot modules with Cython (scripts/build_native.py, about a minute)"
   .venv/bin/python scripts/build_native.py >&2 \
     || log "WARNING: native build failed (C compiler or Python headers missing?): running as plain Python"
