@@ -299,7 +299,7 @@ class Executor:
                 else:
                     raw, tx_hash = slot.signer.sign_transaction(tx)
                     signed_ns = time.time_ns()
-                shared_metrics.STAGE_LATENCY.labels("executor_sign").observe((signed_ns - received_ns) / 1e9)
+                shared_metrics.stage_latency("executor_sign").observe((signed_ns - received_ns) / 1e9)
                 base = replace(base, nonce=nonce, tx_hash=tx_hash, raw_tx="0x" + raw.hex(), signed_ns=signed_ns)
                 if time.monotonic() - checked_at > RECHECK_AFTER_S:
                     # the lock was long in coming: check again, on the state the send will meet
@@ -349,7 +349,7 @@ class Executor:
                         slot.nonces.release(nonce)
                         settled = True
                         return await self._fail(base, reasons.INTERNAL, f"recording the in-flight transaction: {exc}")
-                shared_metrics.STAGE_LATENCY.labels("executor_plan_to_send").observe((sent_ns - received_ns) / 1e9)
+                shared_metrics.stage_latency("executor_plan_to_send").observe((sent_ns - received_ns) / 1e9)
                 shared_metrics.observe_since_ns("event_to_send", plan.event_received_ns, sent_ns)
                 # (should the broadcast raise, the record stays: the next holder of the key settles it)
                 answers = await self.rpc.broadcast(raw)

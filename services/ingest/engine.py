@@ -52,7 +52,7 @@ from services.ingest.settings import IngestSettings
 from services.ingest.snapshot import read_snapshot
 from services.ingest.topics import CREATION_TOPICS, log_filter
 
-_INGEST_LATENCY = metrics.STAGE_LATENCY.labels("ingest")  # fed in bulk: see Engine.latency
+_INGEST_LATENCY = metrics.stage_latency("ingest")  # fed in bulk: see Engine.latency
 PREFETCH_CONCURRENCY = 16
 CONFIRM_EVERY_BLOCKS = 64
 MAX_WS_BACKLOG = 100_000

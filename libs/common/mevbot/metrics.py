@@ -68,7 +68,7 @@ def stage_timer(stage: str) -> Iterator[None]:
     try:
         yield
     finally:
-        STAGE_LATENCY.labels(stage).observe(time.perf_counter() - start)
+        stage_latency(stage).observe(time.perf_counter() - start)
 
 
 def observe_since_ns(stage: str, start_ns: int, now_ns: int | None = None) -> None:
@@ -77,13 +77,19 @@ def observe_since_ns(stage: str, start_ns: int, now_ns: int | None = None) -> No
         return
     elapsed_ns = (now_ns if now_ns is not None else time.time_ns()) - start_ns
     if elapsed_ns >= 0:
-        child = _STAGE_CHILDREN.get(stage)
-        if child is None:  # labels() validates and hashes its arguments on every call: once per stage
-            child = _STAGE_CHILDREN[stage] = STAGE_LATENCY.labels(stage)
-        child.observe(elapsed_ns / 1e9)
+        stage_latency(stage).observe(elapsed_ns / 1e9)
 
 
 _STAGE_CHILDREN: dict[str, Any] = {}
+
+
+def stage_latency(stage: str) -> Any:
+    """The ``mev_stage_latency_seconds{stage}`` histogram child, made once per stage (``labels()``
+    validates and hashes its arguments on every call: per message on the hot paths)."""
+    child = _STAGE_CHILDREN.get(stage)
+    if child is None:
+        child = _STAGE_CHILDREN[stage] = STAGE_LATENCY.labels(stage)
+    return child
 
 
 def render_latest() -> tuple[bytes, str]:

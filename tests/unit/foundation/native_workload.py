@@ -24,16 +24,9 @@ from mevbot import native
 from mevbot.amm import cycle
 from mevbot.bus import Decoders
 
+from benchmarks.detector_bench import subject_of
 from services.detector.core import DetectorCore
 from services.detector.synthetic import BASE_TOKENS, WETH, Arbitrageur, SyntheticMarket
-
-
-def subject_of(message: m.Message) -> str:
-    from mevbot import subjects as subj
-
-    if isinstance(message, m.BlockHead):
-        return subj.BLOCK_HEAD
-    return f"{subj.EVENTS_PREFIX}.x"
 
 
 def run(blocks: int = 6, events_per_block: int = 120) -> dict:
