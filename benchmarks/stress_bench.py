@@ -1,7 +1,7 @@
 """Stress test (the runbook's, redone): rising event rates through real NATS into the real services.
 
     .venv/bin/python benchmarks/stress_bench.py [--part replay|chain|both] [--rates 5000,10000,20000,...]
-        [--chain-rates 250,500,1000] [--exact-check validator|executor] [--json out.json]
+        [--chain-rates 250,500,1000] [--exact-check validator|executor] [--execute] [--json out.json]
 
 Same as ``mevbot stress``. Reuses the generators of :mod:`mevbot.devnet.stress`; what differs here:
 
@@ -16,7 +16,9 @@ consumed >= 95 % of the offered events within the step and its backlog stayed un
 
 Part 2, ``chain`` (latency, everything real): a devnet (anvil, ingest over websocket, detector,
 validator, executor with EXECUTION_ENABLED=false: every approved plan is signed and checked, never
-sent), swaps at rising rates plus one dislocation per ~1.5 s. Per step: the tap's stage latencies
+sent, so every dislocation stays open and is sized again at every event on its pools; ``--execute``:
+EXECUTION_ENABLED=true, the plans are sent and land and close their opportunities, as takers do in a
+real market), swaps at rising rates plus one dislocation per ~1.5 s. Per step: the tap's stage latencies
 (each from ingest's ``received_ns`` of the triggering log), and per *plan* the split into stages on
 the same plan: log -> candidate (detector), candidate -> plan (validator, with the NATS hop),
 plan -> signed (executor, with the hop), signed -> verdict (the executor's last check before a send
@@ -338,7 +340,7 @@ class ChainStep:
 
 async def run_chain(*, rates: list[float], step_s: float = 20.0, seed: int = 11, work_dir: Path = Path("var/stress"),
                     nats_url: str, redis_url: str, extra_env: dict[str, str] | None = None,
-                    echo: Any = print) -> list[ChainStep]:
+                    echo: Any = print, execute: bool = False) -> list[ChainStep]:
     from mevbot.devnet.chainwatch import ChainWatcher
     from mevbot.devnet.configfile import BASE_SYMBOLS
     from mevbot.devnet.market import MarketConfig, MarketSimulator
@@ -346,7 +348,7 @@ async def run_chain(*, rates: list[float], step_s: float = 20.0, seed: int = 11,
     from mevbot.devnet.run import devnet_environment
     from rich.console import Console
 
-    opts = DevnetOptions(seed=seed, execute=False, work_dir=work_dir / "chain", nats_url=nats_url, redis_url=redis_url,
+    opts = DevnetOptions(seed=seed, execute=execute, work_dir=work_dir / "chain", nats_url=nats_url, redis_url=redis_url,
                          live=False, extra_env={"LOG_LEVEL": "warning", **(extra_env or {})})
     steps: list[ChainStep] = []
     async with devnet_environment(opts, Console(stderr=True)) as dn:
@@ -445,6 +447,10 @@ def main(argv: list[str] | None = None) -> int:  # pragma: no cover - CLI glue
     ap.add_argument("--pools", type=int, default=300)
     ap.add_argument("--exact-check", choices=("validator", "executor"), default="validator",
                     help="chain: VALIDATOR_EXACT_CHECK (where each plan is simulated exactly before a send)")
+    ap.add_argument("--execute", action="store_true",
+                    help="chain: EXECUTION_ENABLED=true on the devnet (plans are sent and land, so the "
+                         "opportunities close as in a market with takers; default: dry run, every "
+                         "dislocation stays open and is sized again at every event on its pools)")
     ap.add_argument("--json", type=Path, default=None, help="write the figures here")
     args = ap.parse_args(argv)
     nats_url = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
@@ -460,11 +466,11 @@ def main(argv: list[str] | None = None) -> int:  # pragma: no cover - CLI glue
                          "detector_rss_mb": r.detector_rss_mb, "steps": [s.__dict__ for s in r.steps]}
         print(f"sustained: {r.sustained_per_s:.0f} events/s through the detector ({r.pools} pools)")
     if args.part in ("chain", "both"):
-        print("part 2, chain: anvil -> ingest -> detector -> validator -> executor (signs, EXECUTION_ENABLED=false), "
-              f"VALIDATOR_EXACT_CHECK={args.exact_check}")
+        print("part 2, chain: anvil -> ingest -> detector -> validator -> executor (signs, "
+              f"EXECUTION_ENABLED={str(args.execute).lower()}), VALIDATOR_EXACT_CHECK={args.exact_check}")
         steps = asyncio.run(run_chain(rates=[float(x) for x in args.chain_rates.split(",")], step_s=args.chain_step,
                                       nats_url=nats_url, redis_url=redis_url,
-                                      extra_env={"VALIDATOR_EXACT_CHECK": args.exact_check}))
+                                      extra_env={"VALIDATOR_EXACT_CHECK": args.exact_check}, execute=args.execute))
         out["chain"] = [s.__dict__ for s in steps]
     out["load_avg_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     if args.json:

@@ -6,7 +6,12 @@ Flow: the :class:`ChainFollower` hands every chain message to :meth:`DetectorSer
 block ends; Arbitrum's sequencer feed delivers a block's logs over ~250 ms), or at a ``BlockHead``
 under backlog when the last evaluation is older than ``max(DETECTOR_MAX_COALESCE_MS, 4 x its
 duration)``. Until then events only mark cycles dirty (coalescing: each dirty cycle is evaluated
-once, on the newest state, however many events touched it). With ``DETECTOR_IDLE_FLUSH_MS > 0``
+once, on the newest state, however many events touched it). The evaluation runs in its own task,
+not in the follower's callback, and returns to the event loop every ``FLUSH_YIELD_S``: events that
+arrive during a long evaluation (on the devnet, a block's burst of ~250 logs behind 20-40 ms of
+sizing) are applied meanwhile and join it (:meth:`DetectorCore.flush_iter`) instead of waiting in
+the inbox for its end. Flush points under backlog and ``DETECTOR_IDLE_FLUSH_MS > 0`` evaluate
+inline, on the state exactly at the block's end. With ``DETECTOR_IDLE_FLUSH_MS > 0``
 a drained inbox inside an open block waits for the block's end marker up to that long instead
 (evaluation per whole block, the pre-2026-11-24 behaviour).
 
@@ -56,6 +61,12 @@ from services.detector.sharding import Membership
 
 #: candidates sized after the first of a flush are written to the socket at most this far apart
 SEND_BATCH_S = 0.0005
+#: a flush returns to the event loop at least this often (between two sizings; also after its first
+#: candidate and each SEND_BATCH_S batch), so that events that arrived meanwhile are applied and the
+#: rest of the flush sizes on the newest state. 1 ms cost the steady benchmark's tail (p99.9 13 ->
+#: 18-27 ms, max 20 -> 38-55 ms on the Arbitrum set: a loop round trip, socket writes and nats-server
+#: wake-ups on 2 shared cores, 2026-11-25); 10 ms was the pause before (heartbeats only)
+FLUSH_YIELD_S = 0.005
 
 
 class DetectorService(Service):
@@ -74,6 +85,7 @@ class DetectorService(Service):
         self._settled = False
         self._started = False
         self._flushing = False
+        self._flush_task: asyncio.Future | None = None
         self._resync_scheduled = False
         self._heap_grew = False
 
@@ -118,6 +130,8 @@ class DetectorService(Service):
     async def stop(self, ctx: ServiceContext) -> None:
         if self.follower is not None:
             await self.follower.stop()
+        if self._flush_task is not None and not self._flush_task.done():
+            self._flush_task.cancel()
         try:
             await self._send_heartbeat(stopping=True)
         except Exception:  # noqa: BLE001, S110 - best effort: peers expire us anyway
@@ -175,7 +189,7 @@ class DetectorService(Service):
             limit_ms = self.cfg.max_coalesce_ms
             if limit_ms and since_ms < max(limit_ms, 4 * self._last_flush_ms):
                 return
-            await self.flush()
+            await self.flush()  # inline: on the state exactly at this block's end
             return
         if self._open_block and self.cfg.idle_flush_ms > 0:
             # opt-in: wait for the block's end marker (up to DETECTOR_IDLE_FLUSH_MS) before evaluating
@@ -183,19 +197,36 @@ class DetectorService(Service):
                 loop = asyncio.get_running_loop()
                 self._idle_handle = loop.call_later(self.cfg.idle_flush_ms / 1000, self._idle_flush)
             return
+        if self.cfg.idle_flush_ms > 0:
+            # block-end mode: evaluate inline, on the state exactly at the block's end (reproducible)
+            await self.flush()
+            return
         # evaluate-on-drain (default): everything that arrived is applied, nothing else waits, so
-        # evaluate now, mid-block or not; events that arrive meanwhile queue in the inbox and are
-        # coalesced into the next evaluation (one per dirty cycle, on the newest state)
-        await self.flush()
+        # evaluate now, mid-block or not; events that arrive meanwhile are applied while the
+        # evaluation yields (it runs in its own task) and coalesced: a cycle still to be sized in
+        # this evaluation is sized on the newest state, the others are screened and queued behind
+        # it in the same evaluation (DetectorCore.flush_iter)
+        self.schedule_flush()
+
+    def schedule_flush(self) -> asyncio.Future | None:
+        """Start an evaluation in its own task unless one is running (it re-runs itself at its end
+        while cycles are dirty). Not in the caller's task: the follower's callback must return so
+        that the subscription goes on applying events while the evaluation yields (awaited inline,
+        a 20 ms evaluation held a whole block's burst of events in the inbox)."""
+        task = self._flush_task
+        if task is not None and not task.done():
+            return task
+        self._flush_task = task = asyncio.ensure_future(self.flush())
+        return task
 
     def _idle_flush(self) -> None:
         self._idle_handle = None
-        asyncio.ensure_future(self.flush())
+        self.schedule_flush()
 
     def _settle(self) -> None:
         self._settled = True
         if self.follower is None or self.follower.caught_up:
-            asyncio.ensure_future(self.flush())
+            self.schedule_flush()
 
     async def flush(self) -> None:
         """Evaluate the dirty cycles this replica owns and publish the candidates."""
@@ -213,7 +244,9 @@ class DetectorService(Service):
             # 1.7-3 candidates per event on the benchmark). A candidate is worth ~one block: nothing
             # would resend it, so the ack bought nothing but a counter of refusals.
             publish = self.ctx.bus.publish_core
-            # best first, each published as soon as sized; a pause every 10 ms keeps heartbeats going.
+            # best first, each published as soon as sized; a pause every FLUSH_YIELD_S lets the events
+            # that arrived meanwhile be applied (the rest of the flush sizes on the newest state)
+            # and keeps heartbeats going.
             # nats-py only queues a publish: its flusher task writes the socket when the loop runs
             # (without a yield every candidate waited for the whole flush: +47 ms p50 measured).
             # A socket write costs ~0.1 ms here (a mean: the syscall wakes nats-server), as much as
@@ -223,7 +256,7 @@ class DetectorService(Service):
             sent_at = clock()
             unsent = 0
             first = True
-            for candidate in self.core.flush_iter(pause_every_s=0.01):
+            for candidate in self.core.flush_iter(pause_every_s=FLUSH_YIELD_S):
                 if candidate is None:
                     await asyncio.sleep(0)
                     sent_at, unsent = clock(), 0

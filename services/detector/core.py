@@ -139,25 +139,91 @@ class DetectorCore:
         """Like :meth:`flush`, yielding each candidate as soon as it is sized.
 
         With ``pause_every_s``, also yields ``None`` whenever that long passed without a yield, so
-        an event loop can run its other tasks (heartbeats) during a long evaluation.
+        an event loop can run its other tasks (heartbeats) and apply the events that arrived during
+        a long evaluation.
 
         All dirty owned cycles are screened first (marginal-rate product, microseconds each); the
         survivors are sized exactly in descending order of that product, so the largest
         dislocations come out first and a caller that publishes each one at once does not make
-        them wait for the long tail. Each cycle is sized on the pools' state at that moment (an
-        adapter that yields between candidates lets events in): the versions are read in the same
-        synchronous step as the amounts, and a cycle already emitted on those exact versions is
-        skipped before sizing.
+        them wait for the long tail. Each cycle is sized on the pools' state at that moment: the
+        versions are read in the same synchronous step as the amounts, and a cycle already emitted
+        on those exact versions is skipped before sizing.
+
+        Events applied while the flush was suspended (the caller yields to its event loop between
+        candidates): a cycle still waiting for its turn is sized on the new state when it comes
+        (one sizing, stamped with its older event); a cycle they dirtied that is not waiting (sized
+        already in this flush, or not dirty at its start) is screened at once and queued, ranked
+        by its product, after the waiting ones: the flush goes on until nothing is dirty, without
+        an event-loop round trip per batch and without re-sizing what a batch already sized on the
+        current state. Without suspensions (:meth:`flush`) nothing changes between sizings and this
+        is one screening, one ranking.
         """
         if not self.dirty:
             return
         dirty, self.dirty = self.dirty, {}
+        ranked = self._screen(dirty, None)
+        if not ranked:
+            return
+        ranked.sort(key=_by_product, reverse=True)
+        clock = time.perf_counter
+        last_yield = clock()
+        size = self._size
+        waiting = {cycle.cycle_id for _, cycle, _ in ranked}
+        i = 0
+        while i < len(ranked):
+            if pause_every_s is not None and clock() - last_yield > pause_every_s:
+                last_yield = clock()
+                yield None
+            if self.dirty:
+                # events applied while this flush was suspended: what they dirtied is either waiting
+                # (sized on the current state when its turn comes) or screened and ranked now
+                ranked, i = self._merge_dirty(ranked, i, waiting)
+                if i >= len(ranked):
+                    break
+            _, cycle, stamp_ns = ranked[i]
+            i += 1
+            waiting.discard(cycle.cycle_id)
+            try:
+                candidate = size(cycle, stamp_ns)
+            except Exception as exc:  # noqa: BLE001 - one bad cycle must not stop the others
+                self.stats.errors += 1
+                self.last_error = f"cycle {cycle.cycle_id}: {type(exc).__name__}: {exc}"
+                continue
+            if candidate is not None:
+                last_yield = clock()
+                yield candidate
+
+    def _merge_dirty(self, ranked: list, i: int, waiting: set[str]) -> tuple[list, int]:
+        """The cycles dirtied during a suspension merged into ``ranked[i:]`` (see :meth:`flush_iter`);
+        returns the new ranking and its start. Cycles not owned, not ready or screened out are
+        dropped (evaluated on the current state, as a next flush would)."""
+        dirty, self.dirty = self.dirty, {}
+        fresh = {cycle_id: stamp for cycle_id, stamp in dirty.items() if cycle_id not in waiting}
+        if not fresh:
+            return ranked, i
+        added = self._screen(fresh, None)
+        if not added:
+            return ranked, i
+        for _, cycle, _ in added:
+            waiting.add(cycle.cycle_id)
+        # after the cycles already waiting (first come, first served between events: ranked among
+        # them, a stream of newer large dislocations would starve the older small ones; measured
+        # on the Arbitrum set at 1,000 events/s: p99.9 13 -> 27 ms, max 20 -> 55 ms)
+        added.sort(key=_by_product, reverse=True)
+        rest = ranked[i:]
+        rest.extend(added)
+        return rest, 0
+
+    def _screen(self, dirty: dict[str, int], rates: dict[str, float] | None) -> list[tuple[float, Cycle, int]]:
+        """(product, cycle, stamp) of the dirty cycles this replica owns whose pools are all ready
+        and whose marginal-rate product passes the screen (counted in ``stats``)."""
         owns = self.shard.owns
         cycles = self.index.cycles
         ranked: list[tuple[float, Cycle, int]] = []
         stats = self.stats
-        # one rate per (pool, direction) per flush: a hub pool sits in thousands of cycles
-        rates: dict[str, float] = {}
+        # one rate per (pool, direction) per screening: a hub pool sits in thousands of cycles
+        if rates is None:
+            rates = {}
         known_rates = self._rates
         entries = self.store.entries
         screen_rate = self._screen_rate
@@ -199,32 +265,7 @@ class DetectorCore:
             ranked.append((product, cycle, stamp_ns))
         stats.evaluated += evaluated
         stats.screened_out += screened_out
-        if not ranked:
-            return
-        ranked.sort(key=_by_product, reverse=True)
-        clock = time.perf_counter
-        last_yield = clock()
-        pending = self.dirty  # cycles dirtied again by events applied while this flush yielded
-        size = self._size
-        for _, cycle, stamp_ns in ranked:
-            if pause_every_s is not None and clock() - last_yield > pause_every_s:
-                last_yield = clock()
-                yield None
-            if pending and cycle.cycle_id in pending:
-                # an event applied while this flush yielded changed one of its pools: it is sized
-                # now on the current state (stamped with the older event, the honest latency) and
-                # stays dirty; the next flush skips the sizing if no pool changed again (same
-                # candidate id), and evaluates the newer state otherwise
-                pending[cycle.cycle_id] = min(pending[cycle.cycle_id], stamp_ns)
-            try:
-                candidate = size(cycle, stamp_ns)
-            except Exception as exc:  # noqa: BLE001 - one bad cycle must not stop the others
-                stats.errors += 1
-                self.last_error = f"cycle {cycle.cycle_id}: {type(exc).__name__}: {exc}"
-                continue
-            if candidate is not None:
-                last_yield = clock()
-                yield candidate
+        return ranked
 
     def _screen_rate(self, key: str, pool: str, zero_for_one: bool) -> float:
         """The screen's marginal rate of one (pool, direction), -1.0 when it must not be acted on.

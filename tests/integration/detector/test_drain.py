@@ -87,3 +87,55 @@ def test_idle_flush_ms_restores_evaluation_at_the_block_end(nats_url: str, names
             assert await wait_for(lambda: len(replicas.candidates) > before, 5.0)
 
     asyncio.run(scenario())
+
+
+def test_events_that_arrive_during_an_evaluation_are_applied_while_it_runs(nats_url: str, namespace: str) -> None:
+    """The evaluation runs in its own task and yields between sizings: a burst of events arriving
+    meanwhile is applied at once (it used to wait in the inbox for the whole evaluation, e.g. a
+    block's 250 logs behind a 20 ms evaluation on the devnet), and the cycles still to be sized
+    in that evaluation are sized on the newest state, each emitted once."""
+    async def scenario() -> None:
+        market = SyntheticMarket(n_tokens=12, n_pools=40, v3_share=0.3, seed=4)
+        async with Replicas(nats_url, namespace, 1) as replicas:
+            service = replicas.services[0]
+            core = service.core
+            applied_while_flushing: list[bool] = []
+            on_event, size = core.on_event, core._size
+
+            def recording_on_event(event, live=True):
+                applied_while_flushing.append(service._flushing)
+                on_event(event, live)
+
+            def slow_size(cycle, stamp_ns):
+                time.sleep(0.004)  # a long sizing (a dislocation across hundreds of ticks)
+                return size(cycle, stamp_ns)
+
+            core.on_event = recording_on_event
+            for snapshot in market.snapshots:
+                await replicas.publish(snapshot)
+            await replicas.settle(quiet_s=0.2)
+            core._size = slow_size
+            block = market.block + 1
+            events = dislocation(market, block)
+            for event in events:
+                await replicas.publish(event)
+            await replicas.publisher.flush()
+            assert await wait_for(lambda: service._flushing, 5.0)
+            applied_while_flushing.clear()
+            later = [e for i, address in enumerate(list(market.pools)[6:16])
+                     if (e := market.swap_event(address, block, 10 + i, 10 + i, 0.02)) is not None]
+            for event in later:
+                await replicas.publish(event)
+            await replicas.publisher.flush()
+            await replicas.settle(quiet_s=0.3)
+            assert len(applied_while_flushing) == len(later)
+            assert any(applied_while_flushing), "no event was applied while the evaluation ran"
+            ids = [c.candidate_id for c in replicas.candidates]
+            assert len(ids) == len(set(ids))
+            assert not core.dirty and not service._flushing
+            newest = {e.pool: (e.meta.block_number << 40) | (e.meta.tx_index << 20) | e.meta.log_index
+                      for e in [*events, *later]}
+            # every pool's last event is in the state the detector holds, and in the candidates it sized last
+            assert all(core.store.entries[pool].version == version for pool, version in newest.items())
+
+    asyncio.run(scenario())

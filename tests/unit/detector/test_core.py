@@ -153,9 +153,11 @@ def test_screening_bound_is_an_upper_bound_and_tight_at_zero() -> None:
 
 def test_events_applied_while_a_flush_yields_are_sized_on_the_current_state() -> None:
     """The service publishes each candidate as soon as it is sized and yields to the event loop, so
-    events can be applied in the middle of a flush: the remaining cycles are sized on the current
-    state (versions read with the amounts), keep the older event stamp, and the next flush does not
-    size them again unless a pool changed again."""
+    events can be applied in the middle of a flush: the cycles still waiting are sized on the
+    current state (versions read with the amounts) and keep their older event stamp; a cycle the
+    new event dirtied after its sizing (here the first one) is sized again in the same flush,
+    stamped with the new event. Nothing stays dirty, nothing is sized twice on the same states,
+    and a later event marks the cycles with its own stamp."""
     det = core()
     market(det, live=False)
     det.on_event(m.V2Sync(chain_id=42161, pool=P1, meta=meta(101), reserve0=4_000 * 10**9, reserve1=75 * 10**19,
@@ -168,16 +170,42 @@ def test_events_applied_while_a_flush_yields_are_sized_on_the_current_state() ->
     det.on_event(m.V2Sync(chain_id=42161, pool=P1, meta=meta(102), reserve0=4_100 * 10**9, reserve1=74 * 10**19,
                           received_ns=2_000))
     rest = [c for c in flush if c is not None]
-    assert rest and all(c.event_received_ns == 1_000 for c in rest)
+    assert rest and {c.event_received_ns for c in rest} == {1_000, 2_000}
+    assert len({c.cycle_id for c in rest}) == len(rest)
+    again = {c.cycle_id: c for c in rest if c.event_received_ns == 2_000}
+    assert first.cycle_id in again  # sized before the event: sized again, after it
     for c in rest:
         pools = [det.store.ready_pool(h.pool) for h in c.hops]
         amounts = cycle_amounts(list(zip(pools, [h.zero_for_one for h in c.hops])), c.amount_in)
         assert amounts == [c.amount_in] + [h.amount_out for h in c.hops]
         assert c.block_number == 102
         assert all(v.version == det.store.entries[v.pool].version for v in c.state_versions)
-    assert all(det.dirty[c.cycle_id] == 1_000 for c in rest)
-    profitable = det.stats.profitable
-    again = det.flush()
-    assert {c.cycle_id for c in again}.isdisjoint({c.cycle_id for c in rest})
-    assert det.duplicates_suppressed == len(rest)  # skipped before sizing: same states
-    assert det.stats.profitable - profitable == len(again)
+    assert det.dirty == {}
+    assert det.flush() == [] and det.duplicates_suppressed == 0
+    # an event after those sizings marks the cycles with its own stamp
+    det.on_event(m.V2Sync(chain_id=42161, pool=P1, meta=meta(102, 1), reserve0=4_200 * 10**9, reserve1=73 * 10**19,
+                          received_ns=3_000))
+    assert det.dirty and set(det.dirty.values()) == {3_000}
+
+
+def test_cycles_dirtied_mid_flush_are_queued_after_the_waiting_ones_in_the_same_flush() -> None:
+    """Cycles dirtied while a flush is suspended are screened at once and queued, best first, after
+    the cycles already waiting (first come, first served between events: a stream of large new
+    dislocations must not starve older small ones); the flush ends with nothing dirty."""
+    det = core()
+    market(det, live=False)
+    det.on_event(m.V2Sync(chain_id=42161, pool=P1, meta=meta(101), reserve0=3_150 * 10**9, reserve1=10**21,
+                          received_ns=1_000))  # a small dislocation: a few cycles through P1
+    flush = det.flush_iter()
+    first = next(flush)
+    assert first is not None and first.event_received_ns == 1_000
+    # mid-flush: USDC/WETH on P2 doubles (its cycles via ARB were not dirty; P1 -> ARB -> WETH waits)
+    det.on_event(m.V2Sync(chain_id=42161, pool=P2, meta=meta(101, 1, 1), reserve0=9_000 * 10**9, reserve1=14 * 10**20,
+                          received_ns=2_000))
+    rest = [c for c in flush if c is not None]
+    stamps = [c.event_received_ns for c in rest]
+    assert stamps[0] == 1_000 and set(stamps[1:]) == {2_000}  # the waiting one first
+    assert [h.pool for h in rest[0].hops] == [P1, P4, P3]  # untouched by the event: sized once
+    assert all(P2 in {h.pool for h in c.hops} for c in rest[1:])
+    assert len({c.cycle_id for c in rest}) == len(rest)
+    assert det.dirty == {}

@@ -36,10 +36,12 @@ def register(app: typer.Typer) -> None:
         chain_step: float = typer.Option(20.0, "--chain-step", help="chain: seconds per rate"),
         exact_check: str = typer.Option("validator", "--exact-check",
                                         help="chain: VALIDATOR_EXACT_CHECK = validator | executor"),
+        execute: bool = typer.Option(False, "--execute",
+                                     help="chain: EXECUTION_ENABLED=true (plans are sent and close their opportunities)"),
         json_out: str = typer.Option("", "--json", help="write the figures as JSON to this file"),
     ) -> None:
         """Sustained events/s (ingest publish -> detector) and per-stage latency (log -> signed -> ready)."""
         bench = load_bench()
         argv = ["--part", part, "--rates", rates, "--chain-rates", chain_rates, "--step", str(step),
-                "--chain-step", str(chain_step), "--exact-check", exact_check] + (["--json", json_out] if json_out else [])
+                "--chain-step", str(chain_step), "--exact-check", exact_check] + (["--json", json_out] if json_out else []) + (["--execute"] if execute else [])
         raise SystemExit(bench.main(argv))
