@@ -189,9 +189,9 @@ def test_events_applied_while_a_flush_yields_are_sized_on_the_current_state() ->
 
 
 def test_cycles_dirtied_mid_flush_are_queued_after_the_waiting_ones_in_the_same_flush() -> None:
-    """Cycles dirtied while a flush is suspended are screened at once and queued, best first, after
-    the cycles already waiting (first come, first served between events: a stream of large new
-    dislocations must not starve older small ones); the flush ends with nothing dirty."""
+    """Cycles dirtied while a flush is suspended form its next batch, screened and ranked when the
+    cycles already waiting are done (first come, first served between batches: a stream of large
+    new dislocations must not starve older small ones); the flush ends with nothing dirty."""
     det = core()
     market(det, live=False)
     det.on_event(m.V2Sync(chain_id=42161, pool=P1, meta=meta(101), reserve0=3_150 * 10**9, reserve1=10**21,
