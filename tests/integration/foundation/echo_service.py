@@ -10,6 +10,7 @@ Run: ``python -m tests.integration.foundation.echo_service``
 from __future__ import annotations
 
 import asyncio
+import os
 
 from mevbot import messages as m
 from mevbot import subjects
@@ -28,6 +29,8 @@ class EchoService(Service):
 
     async def start(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
+        # a slow start (a service replaying its state before it registers its checks)
+        await asyncio.sleep(float(os.environ.get("ECHO_START_DELAY_S", "0")))
         await ctx.subscribe(subjects.CANDIDATES, self.on_candidate, mode=Mode.SHARED)
         ctx.add_readiness_check("warm", lambda: True)
         ctx.spawn(self.heartbeat(), name="heartbeat")

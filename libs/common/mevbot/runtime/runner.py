@@ -86,6 +86,10 @@ async def serve(
     ctx._fatal = loop.create_future()
     code = EXIT_OK
     started = False
+    # not ready before start() returned: the service registers its own checks there (the detector's
+    # "caught up with the chain stream" only after its follower subscribed), and until then the
+    # checks so far (NATS) would answer 200 for a service still replaying its state
+    health.add_check("started", lambda: started)
     try:
         if not await _until_stopped(_connect(bus, log), stop):
             return EXIT_OK
