@@ -208,16 +208,14 @@ class DetectorService(Service):
         # it in the same evaluation (DetectorCore.flush_iter)
         self.schedule_flush()
 
-    def schedule_flush(self) -> asyncio.Future | None:
+    def schedule_flush(self) -> None:
         """Start an evaluation in its own task unless one is running (it re-runs itself at its end
         while cycles are dirty). Not in the caller's task: the follower's callback must return so
         that the subscription goes on applying events while the evaluation yields (awaited inline,
         a 20 ms evaluation held a whole block's burst of events in the inbox)."""
         task = self._flush_task
-        if task is not None and not task.done():
-            return task
-        self._flush_task = task = asyncio.ensure_future(self.flush())
-        return task
+        if task is None or task.done():
+            self._flush_task = asyncio.ensure_future(self.flush())
 
     def _idle_flush(self) -> None:
         self._idle_handle = None

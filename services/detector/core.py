@@ -167,13 +167,13 @@ class DetectorCore:
             # dirty the next batch (coalesced: a cycle once per batch however many events touched
             # it), except the cycles still waiting in this one
             dirty, self.dirty = self.dirty, {}
-            ranked = self._screen(dirty, None)
+            pending = self.dirty  # this batch's events applied while it is suspended
+            ranked = self._screen(dirty)
             ranked.sort(key=_by_product, reverse=True)
             for _, cycle, stamp_ns in ranked:
                 if pause_every_s is not None and clock() - last_yield > pause_every_s:
                     last_yield = clock()
                     yield None
-                pending = self.dirty
                 if pending and cycle.cycle_id in pending:
                     # an event applied while this flush was suspended moved one of its pools: the
                     # sizing below is on the current state, which holds it (stamped with the older
@@ -189,7 +189,7 @@ class DetectorCore:
                     last_yield = clock()
                     yield candidate
 
-    def _screen(self, dirty: dict[str, int], rates: dict[str, float] | None) -> list[tuple[float, Cycle, int]]:
+    def _screen(self, dirty: dict[str, int]) -> list[tuple[float, Cycle, int]]:
         """(product, cycle, stamp) of the dirty cycles this replica owns whose pools are all ready
         and whose marginal-rate product passes the screen (counted in ``stats``)."""
         owns = self.shard.owns
@@ -197,8 +197,7 @@ class DetectorCore:
         ranked: list[tuple[float, Cycle, int]] = []
         stats = self.stats
         # one rate per (pool, direction) per screening: a hub pool sits in thousands of cycles
-        if rates is None:
-            rates = {}
+        rates: dict[str, float] = {}
         known_rates = self._rates
         entries = self.store.entries
         screen_rate = self._screen_rate
