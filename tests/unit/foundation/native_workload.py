@@ -59,7 +59,39 @@ def run(blocks: int = 6, events_per_block: int = 120) -> dict:
                 except Exception as exc:  # noqa: BLE001 - the error's type is part of the answer
                     quotes.update(type(exc).__name__.encode())
     return {"candidates": candidates, "candidates_sha256": digest.hexdigest(), "quotes_sha256": quotes.hexdigest(),
-            "compiled": native.is_compiled(cycle)}
+            "walks_sha256": _walks_digest(core), "compiled": native.is_compiled(cycle)}
+
+
+def _walks_digest(core: DetectorCore) -> str:
+    """The float model's answers (the optimum's location, its curvature, the segments and slope at
+    a few inputs) on every cycle of the final state, bit for bit: its locals are C doubles in the
+    compiled build (mevbot/amm/cycle.pxd)."""
+    walks = hashlib.sha256()
+    entries = core.store.entries
+    for cycle_id in sorted(core.index.cycles):
+        c = core.index.cycles[cycle_id]
+        hops = [(entries[pool].state, z) for pool, z in zip(c.pools, c.zero_for_one)]
+        curves = [pool.float_segments(z) for pool, z in hops]
+        if any(curve is None for curve in curves):
+            continue
+        for max_input in (float("inf"), 1e21, 1e9, 3.0):
+            x, curvature = cycle._float_walk(hops, max_input)
+            walks.update(f"{x.hex()} {curvature.hex()}|".encode())
+            # the linear walk (the bisection's reference) and its resumable form
+            x, curvature = cycle._walk(curves, max_input)
+            walks.update(f"{x.hex()} {curvature.hex()}|".encode())
+        for x in (1.0, 1e6, 1e12, 1e18, 1e24, 1e30):
+            ks, slope = cycle._locate(curves, x)
+            walks.update(f"{ks} {slope.hex()}|".encode())
+    # long walks (hundreds to thousands of pieces: the bisection of _walk_search and _locate)
+    from tests.unit.amm.test_walk_bisect import long_cycle
+
+    for seed in range(8):
+        hops = long_cycle(seed)
+        for max_input in (float("inf"), 1e30):
+            x, curvature = cycle._float_walk(hops, max_input)
+            walks.update(f"{x.hex()} {curvature.hex()}|".encode())
+    return walks.hexdigest()
 
 
 if __name__ == "__main__":

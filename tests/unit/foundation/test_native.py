@@ -92,3 +92,4 @@ def test_compiled_and_plain_python_give_the_same_candidates_and_quotes() -> None
     assert compiled["candidates"] > 1000  # 2- and 3-hop, V2 and V3: enough to mean something
     assert compiled["candidates_sha256"] == plain["candidates_sha256"]
     assert compiled["quotes_sha256"] == plain["quotes_sha256"]
+    assert compiled["walks_sha256"] == plain["walks_sha256"]
