@@ -48,13 +48,13 @@ from mevbot import messages as m
 from mevbot import metrics
 from mevbot import subjects as subj
 from mevbot.bus import Mode
+from mevbot.chain_follower import ChainFollower
 from mevbot.config import Env
 from mevbot.errors import MevbotError
 from mevbot.runtime import Service, ServiceContext
 
 from services.detector import stats
 from services.detector.core import DetectorCore
-from services.detector.follower import ChainFollower
 from services.detector.resync import ResyncRequester, pools_needing_resync
 from services.detector.settings import DetectorSettings
 from services.detector.sharding import Membership

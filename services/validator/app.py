@@ -1,6 +1,8 @@
 """Validator service wiring: candidates in (shared durable consumer: replicas split the work),
 plans and rejections out; a read-only mirror of pool state for resizing, splitting, live prices
-and the cheap staleness check.
+and the cheap staleness check, fed by the chain stream in chain order
+(:class:`mevbot.chain_follower.ChainFollower`, replayed from the start on every start; the
+replica is ready once it caught up).
 
 Everything runs on the event loop: the mirror is updated between awaits (a pool is never seen
 half updated), and up to ``VALIDATOR_CONCURRENCY`` candidates are validated at once, each awaiting
@@ -14,7 +16,6 @@ costs one RPC round trip (its simulation), or none with ``VALIDATOR_EXACT_CHECK=
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,6 +25,7 @@ from mevbot import subjects as subj
 from mevbot.bus import DeliverFrom, Mode
 from mevbot.cache import Cache
 from mevbot.chain.rpc import RpcClient
+from mevbot.chain_follower import ChainFollower
 from mevbot.config import env_bool
 from mevbot.errors import CacheError, ConfigError
 from mevbot.gas.oracle import GasOracle
@@ -50,6 +52,7 @@ class ValidatorService(Service):
         self.env = env
         self.validator: Validator | None = None
         self.store: MarketStore | None = None
+        self.follower: ChainFollower | None = None  # feeds the mirror on a NATS bus
         self.rpc: RpcClient | None = None
         self.arpc: AioRpc | None = None
         self.chain: ChainAccess | None = None
@@ -77,13 +80,19 @@ class ValidatorService(Service):
         if env_bool("VALIDATOR_MARKET_MIRROR", True, env=self.env):
             self.store = MarketStore()
             view = MarketView(self.store, ctx.chain.wrapped_native)
-            # the mirror lives in memory: every start replays the chain stream from its first retained
-            # message through fresh consumers (a resumed one would skip the snapshots); the old ones
-            # expire after an hour idle
-            start = time.time_ns()
-            for i, subject in enumerate((f"{subj.EVENTS_PREFIX}.>", subj.POOL_SNAPSHOT, subj.BLOCK_HEAD)):
-                await ctx.subscribe(subject, self.on_chain_message, mode=Mode.REPLICA, deliver_from=DeliverFrom.ALL,
-                                    durable=f"validator_mirror{i}_{start}")
+            if hasattr(ctx.bus, "nc"):
+                # the mirror lives in memory: every start replays the whole chain stream, in chain
+                # order, through one ordered consumer (mevbot.chain_follower); a block's end marker
+                # comes after its events (one consumer per subject let it overtake them under load,
+                # and the store marked every pool stale)
+                self.follower = ChainFollower(ctx.bus, self._mirror, self._mirror_idle, replay=True,
+                                              service="validator")
+                await self.follower.start()
+                follower = self.follower
+                ctx.add_readiness_check("mirror_caught_up", lambda: follower.caught_up)
+            else:  # in-memory bus (service tests): every subscriber sees every message in publish order
+                for subject in (f"{subj.EVENTS_PREFIX}.>", subj.POOL_SNAPSHOT, subj.BLOCK_HEAD):
+                    await ctx.subscribe(subject, self.on_chain_message, mode=Mode.REPLICA, deliver_from=DeliverFrom.ALL)
         self.validator = Validator(cfg, chain, ctx.chain.flash_loan_sources, view)
         if env_bool("VALIDATOR_SHARED_RESERVATIONS", True, env=self.env):
             self.claims = Cache(ctx.settings.redis_url, name="validator", namespace=ctx.settings.namespace)
@@ -99,6 +108,8 @@ class ValidatorService(Service):
         ctx.mark_started()
 
     async def stop(self, ctx: ServiceContext) -> None:
+        if self.follower is not None:
+            await self.follower.stop()
         if self._refreshing is not None:
             self._refreshing.cancel()
         if self.rpc is not None:
@@ -109,8 +120,19 @@ class ValidatorService(Service):
             await self.claims.close()
 
     async def on_chain_message(self, message: Any) -> None:
+        self._apply_chain(message)
+
+    def _mirror(self, message: Any, live: bool) -> bool:
+        """The chain follower's handler: state only (the validator has no flush point)."""
+        self._apply_chain(message)
+        return False
+
+    async def _mirror_idle(self, drained: bool) -> None:
+        """Nothing to do when the mirror's inbox drained: candidates are validated as they come."""
+
+    def _apply_chain(self, message: Any) -> None:
         store = self.store
-        # no await in here: a validation (same loop) never sees a pool half updated
+        # synchronous: a validation (same loop) never sees a pool half updated
         if isinstance(message, m.PoolSnapshot):
             store.add_snapshot(message)
         elif isinstance(message, m.BlockHead):

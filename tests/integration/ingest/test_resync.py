@@ -17,12 +17,12 @@ from mevbot import subjects as subj
 from mevbot.bus import Mode
 from mevbot.chain.deployment import Deployment
 from mevbot.chain.rpc import RpcClient
+from mevbot.chain_follower import ChainFollower
 from mevbot.market import MarketStore
 from mevbot.market.build import pool_from_snapshot
 from mevbot.nats_bus import NatsBus
 from prometheus_client import REGISTRY
 
-from services.detector.follower import ChainFollower
 from services.ingest.snapshot import read_snapshot
 
 from .harness import Traffic, providers, read_stream, start_ingest

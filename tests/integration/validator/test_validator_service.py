@@ -175,3 +175,85 @@ async def test_two_replicas_share_candidates_and_publish_plans_and_rejections(
     assert by_id["stale"].reason == "stale_state" and "blocks old" in by_id["stale"].detail
     assert by_id["moved"].reason == "stale_state" and "changed since" in by_id["moved"].detail
     assert _metric("mev_validator_rejections_total", reason="stale_state") == stale_before + 2
+
+
+async def test_the_mirror_follows_a_burst_in_chain_order(
+    anvil,
+    rpc: RpcClient,
+    market: Deployment,
+    private_nats,
+    redis_url: str,
+    tmp_path: Path,
+) -> None:
+    """Blocks of pool events published back to back, each closed by its BlockHead: the mirror
+    applies every block's events before its end marker (no block seen with missing events, no
+    pool stale) and ends on the last state. With one durable consumer per subject the end markers
+    overtook their events under load and every pool went stale for good."""
+    nats_url, namespace = private_nats.url, f"validatormirror{time.time_ns()}"
+    dep = market
+    env = dict(
+        WIDE,
+        ARBITRUM_RPC_ENDPOINT=anvil.http_url,
+        NATS_URL=nats_url,
+        MEV_NAMESPACE=namespace,
+        CHAIN_CONFIG_PATH=str(chain_config(dep, tmp_path / "chain.json")),
+        HTTP_PORT="0",
+        EXECUTOR_CONTRACT_ADDRESS=dep.executor,
+        EXECUTOR_SENDER_ADDRESS=KEEPER,
+        LOG_LEVEL="warning",
+        REDIS_URL=redis_url,
+    )
+    client = NatsBus(nats_url, service="test-client", namespace=namespace, chain_id=dep.chain_id)
+    await client.connect()
+    await client.ensure_streams()
+    snaps = snapshots(rpc, dep)
+    first_block = snaps[0].block_number + 1
+    n_blocks, per_block = 40, 150
+    pairs = [s.pool.address for s in snaps if s.pool.kind == m.PoolKind.UNISWAP_V2]
+    assert pairs
+    last: dict[str, tuple[int, int]] = {}
+    messages: list[m.Message] = list(snaps)
+    for b in range(first_block, first_block + n_blocks):
+        block_hash = "0x" + f"{b:064x}"
+        for i in range(per_block):
+            pool = pairs[i % len(pairs)]
+            reserves = (10**21 + b * 1000 + i, 3 * 10**24 + b * 7 + i)
+            last[pool] = reserves
+            messages.append(m.V2Sync(
+                chain_id=dep.chain_id, pool=pool, reserve0=reserves[0], reserve1=reserves[1],
+                meta=m.EventMeta(block_number=b, block_hash=block_hash, tx_hash="0x" + f"{i:064x}", tx_index=i,
+                                 log_index=i)))
+        messages.append(m.BlockHead(chain_id=dep.chain_id, block_number=b, block_hash=block_hash,
+                                    parent_hash="0x" + f"{b - 1:064x}", timestamp=1_700_000_000 + b,
+                                    base_fee_wei=10**7, event_count=per_block))
+    service = ValidatorService(env)
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(service, settings=load_settings(env=dict(env, REPLICA_ID="mirror")), stop=stop,
+                                     install_signals=False))
+    try:
+        for _ in range(200):
+            if service.validator is not None:
+                break
+            await asyncio.sleep(0.05)
+        for message in messages:
+            subject = (subj.event_subject(message) if isinstance(message, m.PoolEvent)
+                       else subj.BLOCK_HEAD if isinstance(message, m.BlockHead) else subj.POOL_SNAPSHOT)
+            await client.publish_async(subject, message)
+        await client.flush(timeout_s=30)
+        last_block = first_block + n_blocks - 1
+        for _ in range(600):
+            head = service.store.last_head
+            if head is not None and head.block_number == last_block:
+                break
+            await asyncio.sleep(0.05)
+        store = service.store
+        assert store.last_head is not None and store.last_head.block_number == last_block
+        assert store.gaps == 0, f"{store.gaps} blocks ended before all their events were applied"
+        assert all(store.ready_pool(s.pool.address) is not None for s in snaps), "stale pools in the mirror"
+        for pool, (r0, r1) in last.items():
+            state = store.ready_pool(pool)
+            assert (state.reserve0, state.reserve1) == (r0, r1)
+    finally:
+        stop.set()
+        await task
+        await client.close()
