@@ -86,7 +86,12 @@ class _Book:
         self.ticks = {p.address: 0 for p in pools}
 
     def trial(self, path: Sequence[PathHop], amount_in: int, limits: Limits) -> tuple[list[int], list[int], list[int]] | None:
-        """Run ``path`` on scratch copies; the amounts, impacts and ticks, or None if over a limit."""
+        """Run ``path`` on the current state; the amounts, impacts and ticks, or None if over a limit.
+
+        Nothing is mutated: a path through each pool once (a cycle; a variant replaces a hop by a
+        pool not on the path) reads each hop off the current state (:func:`_swap_read_only`), a
+        path that used a pool twice would run on scratch copies."""
+        reuse = len({p.address for p, _ in path}) != len(path)
         scratch: dict[str, PoolState] = {}
         amounts = [amount_in]
         impacts: list[int] = []
@@ -94,18 +99,22 @@ class _Book:
         a = amount_in
         for pool, zfo in path:
             addr = pool.address
-            state = scratch.get(addr)
-            if state is None:
-                state = scratch[addr] = self.current[addr].copy()
             try:
-                result = state.execute_swap(zfo, a)
+                if reuse:
+                    state = scratch.get(addr)
+                    if state is None:
+                        state = scratch[addr] = self.current[addr].copy()
+                    result = state.execute_swap(zfo, a)
+                    used, out, crossed_now = result.amount_in, result.amount_out, getattr(result, "ticks_crossed", 0)
+                else:
+                    used, out, crossed_now = _swap_read_only(self.current[addr], zfo, a)
             except AmmError:
                 return None
-            if result.amount_in != a:  # ran out of liquidity: the contract would not take it all
+            if used != a:  # ran out of liquidity: the contract would not take it all
                 return None
-            a = result.amount_out
+            a = out
             amounts.append(a)
-            crossed = self.ticks[addr] + getattr(result, "ticks_crossed", 0)
+            crossed = self.ticks[addr] + crossed_now
             impact = pool_impact_ppm(self.original[addr], zfo, amounts[-2], a)
             if impact > limits.max_hop_impact_ppm or crossed > limits.max_ticks_crossed:
                 return None
@@ -123,6 +132,26 @@ class _Book:
 
     def path_on_current(self, path: Sequence[PathHop]) -> list[PathHop]:
         return [(self.current[p.address], zfo) for p, zfo in path]
+
+
+def _swap_read_only(state: PoolState, zero_for_one: bool, amount_in: int) -> tuple[int, int, int]:
+    """``(amount_in used, amount_out, initialized ticks crossed)`` of ``state.copy().execute_swap(
+    zero_for_one, amount_in)``, without the copy where the pool can tell it read only.
+
+    V3/Algebra: from the pool's step cache (``swap_exact_in_summary``, the swap loop's own
+    integers: tests/unit/amm/test_step_cache.py), built once per state and reused by every trial of
+    the bisection (each trial of a large input walked every tick on a fresh copy of the tick map);
+    a zero input raises as the loop does (``AS``). Other pools: the copy and the swap (a V2 copy is
+    a few attributes; its swap also checks the reserves' range).
+    """
+    summary = getattr(state, "swap_exact_in_summary", None)
+    if summary is None:
+        result = state.copy().execute_swap(zero_for_one, amount_in)
+        return result.amount_in, result.amount_out, getattr(result, "ticks_crossed", 0)
+    if amount_in == 0:
+        raise AmmError("UniswapV3Pool.swap: AS (amountSpecified is 0)")
+    used, out, _, crossed = summary(zero_for_one, amount_in)
+    return used, out, crossed
 
 
 def max_size_within_limits(book: _Book, path: Sequence[PathHop], limits: Limits) -> int:
