@@ -82,7 +82,11 @@ class _Book:
 
     def __init__(self, pools: Sequence[PoolState]) -> None:
         self.original = {p.address: p for p in pools}
-        self.current = {p.address: p.copy() for p in pools}
+        # copy on write: trials and sizing only read, so a pool is copied the first time a part is
+        # committed through it (a V3 copy duplicates its tick map); until then "current" is the
+        # original itself, whose quote caches earlier validations of the same state filled
+        self.current = dict(self.original)
+        self._copied: set[str] = set()
         self.ticks = {p.address: 0 for p in pools}
 
     def trial(self, path: Sequence[PathHop], amount_in: int, limits: Limits) -> tuple[list[int], list[int], list[int]] | None:
@@ -127,8 +131,12 @@ class _Book:
     def commit(self, path: Sequence[PathHop], amount_in: int, ticks: Sequence[int]) -> None:
         a = amount_in
         for (pool, zfo), crossed in zip(path, ticks):
-            a = self.current[pool.address].execute_swap(zfo, a).amount_out
-            self.ticks[pool.address] = crossed
+            addr = pool.address
+            if addr not in self._copied:
+                self.current[addr] = self.current[addr].copy()
+                self._copied.add(addr)
+            a = self.current[addr].execute_swap(zfo, a).amount_out
+            self.ticks[addr] = crossed
 
     def path_on_current(self, path: Sequence[PathHop]) -> list[PathHop]:
         return [(self.current[p.address], zfo) for p, zfo in path]

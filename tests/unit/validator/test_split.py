@@ -67,6 +67,10 @@ def test_split_across_parallel_tiers_earns_more() -> None:
         assert max(part.hop_impacts_ppm) <= LIMITS.max_hop_impact_ppm
     # every part earns on its own
     assert all(p.net_profit > 0 for p in d.parts)
+    # the parts were committed on copies (made on first write): the given pools did not move
+    fresh = market()
+    assert [(p.state_version, getattr(p, "sqrt_price_x96", None), getattr(p, "reserve0", None)) for p in (deep, b500, b3000)] \
+        == [(p.state_version, getattr(p, "sqrt_price_x96", None), getattr(p, "reserve0", None)) for p in fresh]
 
 
 def test_split_not_preferred_when_a_second_part_does_not_pay_its_costs() -> None:
