@@ -70,6 +70,24 @@ def chain_config(dep: Deployment, path: Path) -> Path:
     return path
 
 
+def service_env(anvil, dep: Deployment, nats_url: str, namespace: str, redis_url: str, tmp_path: Path,
+                **extra: str) -> dict[str, str]:
+    """A validator's environment against the test chain, its market and a private NATS namespace."""
+    return dict(
+        WIDE,
+        ARBITRUM_RPC_ENDPOINT=anvil.http_url,
+        NATS_URL=nats_url,
+        MEV_NAMESPACE=namespace,
+        CHAIN_CONFIG_PATH=str(chain_config(dep, tmp_path / "chain.json")),
+        HTTP_PORT="0",
+        EXECUTOR_CONTRACT_ADDRESS=dep.executor,
+        EXECUTOR_SENDER_ADDRESS=KEEPER,
+        LOG_LEVEL="warning",
+        REDIS_URL=redis_url,
+        **extra,
+    )
+
+
 def _metric(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
@@ -88,22 +106,9 @@ async def test_two_replicas_share_candidates_and_publish_plans_and_rejections(
     dislocate(rpc, dep)
     store = mirror(rpc, dep)
     good = candidate(store, dep, two_hop(dep), dep.weth)
-    env = dict(
-        WIDE,
-        ARBITRUM_RPC_ENDPOINT=anvil.http_url,
-        NATS_URL=nats_url,
-        MEV_NAMESPACE=namespace,
-        CHAIN_CONFIG_PATH=str(chain_config(dep, tmp_path / "chain.json")),
-        HTTP_PORT="0",
-        MIN_PROFIT_THRESHOLD="0",
-        MAX_POSITION_SIZE="100000 ether",
-        GAS_ESTIMATE_INCLUDES_L1="false",
-        EXECUTOR_CONTRACT_ADDRESS=dep.executor,
-        EXECUTOR_SENDER_ADDRESS=KEEPER,
-        LOG_LEVEL="warning",
-        VALIDATOR_MAX_STATE_AGE_BLOCKS="5",
-        REDIS_URL=redis_url,
-    )
+    env = service_env(anvil, dep, nats_url, namespace, redis_url, tmp_path, MIN_PROFIT_THRESHOLD="0",
+                      MAX_POSITION_SIZE="100000 ether", GAS_ESTIMATE_INCLUDES_L1="false",
+                      VALIDATOR_MAX_STATE_AGE_BLOCKS="5")
     stop = asyncio.Event()
     services = [ValidatorService(env) for _ in range(2)]
     tasks = [
@@ -191,18 +196,7 @@ async def test_the_mirror_follows_a_burst_in_chain_order(
     overtook their events under load and every pool went stale for good."""
     nats_url, namespace = private_nats.url, f"validatormirror{time.time_ns()}"
     dep = market
-    env = dict(
-        WIDE,
-        ARBITRUM_RPC_ENDPOINT=anvil.http_url,
-        NATS_URL=nats_url,
-        MEV_NAMESPACE=namespace,
-        CHAIN_CONFIG_PATH=str(chain_config(dep, tmp_path / "chain.json")),
-        HTTP_PORT="0",
-        EXECUTOR_CONTRACT_ADDRESS=dep.executor,
-        EXECUTOR_SENDER_ADDRESS=KEEPER,
-        LOG_LEVEL="warning",
-        REDIS_URL=redis_url,
-    )
+    env = service_env(anvil, dep, nats_url, namespace, redis_url, tmp_path)
     client = NatsBus(nats_url, service="test-client", namespace=namespace, chain_id=dep.chain_id)
     await client.connect()
     await client.ensure_streams()

@@ -43,5 +43,6 @@ def register(app: typer.Typer) -> None:
         """Sustained events/s (ingest publish -> detector) and per-stage latency (log -> signed -> ready)."""
         bench = load_bench()
         argv = ["--part", part, "--rates", rates, "--chain-rates", chain_rates, "--step", str(step),
-                "--chain-step", str(chain_step), "--exact-check", exact_check] + (["--json", json_out] if json_out else []) + (["--execute"] if execute else [])
+                "--chain-step", str(chain_step), "--exact-check", exact_check]
+        argv += (["--json", json_out] if json_out else []) + (["--execute"] if execute else [])
         raise SystemExit(bench.main(argv))
