@@ -27,8 +27,13 @@ Phases per market:
      (``detected_ns`` - stamp: built, before publish).
   3. memory: the detector's VmRSS at the end.
 
+"On one core": ``--detector-cpu 1`` pins the detector to CPU 1 (its ``CPU_AFFINITY``) and this
+script to the other CPUs; ``--busy-poll`` makes the detector's event loop poll instead of sleeping
+between messages (``BUSY_POLL``, :mod:`mevbot.runtime.cpu`). nats-server is not moved.
+
     .venv/bin/python benchmarks/detector_bench.py [--market arbitrum|synthetic|both] [--events N]
         [--modes steady burst] [--detector-env DETECTOR_SIZING=full DETECTOR_IDLE_FLUSH_MS=20]
+        [--detector-cpu 1 --busy-poll]
 """
 
 from __future__ import annotations
@@ -56,6 +61,7 @@ sys.path.insert(0, str(ROOT))
 from mevbot import messages as m
 from mevbot import subjects as subj
 from mevbot.amm.loaders import load_initial_pool_states
+from mevbot.config import env_cpu_list
 from mevbot.nats_bus import NatsBus
 
 from services.detector.synthetic import CHAIN_ID, Arbitrageur, SyntheticMarket, block_hash_of
@@ -283,8 +289,10 @@ async def run_market(name: str, market: SyntheticMarket, n_events: int, rate: in
     await bus.ensure_streams()
     nc = await nats.connect(NATS_URL)
     detector = None
+    busy_poll = (detector_env or {}).get("BUSY_POLL") == "true"
     result: dict = {"market": name, "pools": len(market.pools), "block_events": block_events,
-                    "swap_size": list(size_fraction)}
+                    "swap_size": list(size_fraction), "detector_cpu": (detector_env or {}).get("CPU_AFFINITY", ""),
+                    "busy_poll": busy_poll}
     try:
         for snap in market.snapshots:
             await bus.publish_async(subj.POOL_SNAPSHOT, snap)
@@ -344,7 +352,8 @@ async def run_market(name: str, market: SyntheticMarket, n_events: int, rate: in
             row = probe.summary()
             row["loadavg_1m"] = os.getloadavg()[0]  # the machine is shared: say how busy it was
             row["events_per_s"] = round(sent / paced_s)
-            row["detector_cpu_share"] = round((detector.cpu_s() - cpu0) / (paced_s + 1.0), 2)
+            row["detector_cpu_share"] = (None if busy_poll else
+                                         round((detector.cpu_s() - cpu0) / (paced_s + 1.0), 2))
             result[f"latency_{mode}"] = row
             probe.stop()
         result["rss_mb"] = round(detector.rss_mb(), 1)
@@ -378,9 +387,24 @@ async def main() -> None:
     parser.add_argument("--detector-env", nargs="*", default=[], metavar="KEY=VALUE",
                         help="extra environment of the detector, e.g. DETECTOR_SIZING=full DETECTOR_IDLE_FLUSH_MS=20 "
                              "(the pre-2026-11-24 behaviour: polished sizing, evaluation at block end)")
+    parser.add_argument("--detector-cpu", metavar="CPUS", default="",
+                        help="pin the detector to these CPUs (its CPU_AFFINITY, e.g. 1) and this benchmark to the "
+                             "others: the detector on a core of its own, as the target says")
+    parser.add_argument("--busy-poll", action="store_true",
+                        help="the detector's event loop never blocks (BUSY_POLL=true; with --detector-cpu: its "
+                             "core is then 100 %% busy by design, so its CPU share is not reported)")
     args = parser.parse_args()
     size = tuple(args.size)
     extra = dict(kv.split("=", 1) for kv in args.detector_env)
+    if args.detector_cpu:
+        detector_cpus = env_cpu_list("CPU_AFFINITY", env={"CPU_AFFINITY": args.detector_cpu})
+        others = os.sched_getaffinity(0) - detector_cpus
+        if not others:
+            parser.error(f"--detector-cpu {args.detector_cpu} leaves no CPU for the benchmark")
+        os.sched_setaffinity(0, others)
+        extra["CPU_AFFINITY"] = args.detector_cpu
+    if args.busy_poll:
+        extra["BUSY_POLL"] = "true"
     modes = tuple(args.modes)
     results = []
     if args.market in ("arbitrum", "both"):

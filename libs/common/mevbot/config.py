@@ -209,6 +209,31 @@ def env_list(key: str, default: tuple[str, ...] = (), *, env: Env | None = None)
     return tuple(item.strip() for item in value.split(",") if item.strip())
 
 
+def env_cpu_list(key: str, *, env: Env | None = None) -> frozenset[int] | None:
+    """CPU ids in the kernel's cpulist form (``"1"``, ``"0,2"``, ``"2-3"``, ``"0-1,4"``); None when
+    unset or blank."""
+    value = _raw(env, key)
+    if value is None:
+        return None
+    cpus: set[int] = set()
+    for part in value.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        low, sep, high = part.partition("-")
+        try:
+            first = int(low)
+            last = int(high) if sep else first
+        except ValueError:
+            raise ConfigError(key, f"expected CPU ids like '1', '0,2' or '2-3', got {value!r}") from None
+        if first < 0 or last < first:
+            raise ConfigError(key, f"bad CPU range {part!r} in {value!r}")
+        cpus.update(range(first, last + 1))
+    if not cpus:
+        raise ConfigError(key, f"names no CPU: {value!r}")
+    return frozenset(cpus)
+
+
 def env_secret(key: str, *, min_length: int = 0, env: Env | None = None) -> Secret | None:
     """A secret (``None`` when unset). Its value never appears in an error or a repr."""
     value = _raw(env, key)
@@ -259,6 +284,8 @@ class Settings:
     redis_url: str = DEFAULT_REDIS_URL
     chain_config_path: Path | None = None
     replica_id: str | None = None
+    cpu_affinity: frozenset[int] | None = None  # CPU_AFFINITY: pin the process (mevbot.runtime.cpu)
+    busy_poll: bool = False  # BUSY_POLL: the event loop never blocks (mevbot.runtime.cpu)
 
     def port_for(self, default_port: int) -> int:
         """The HTTP port: HTTP_PORT, else METRICS_PORT, else the service's default."""
@@ -284,6 +311,8 @@ class Settings:
                 value = value.redacted()
             elif isinstance(value, Path):
                 value = str(value)
+            elif isinstance(value, frozenset):
+                value = sorted(value)
             out[name] = value
         return out
 
@@ -322,6 +351,8 @@ def load_settings(env: Env | None = None) -> Settings:
         redis_url=_url("REDIS_URL", env_str("REDIS_URL", DEFAULT_REDIS_URL, env=env), ("redis", "rediss", "unix")),
         chain_config_path=env_path("CHAIN_CONFIG_PATH", None, env=env),
         replica_id=env_opt_str("REPLICA_ID", env=env),
+        cpu_affinity=env_cpu_list("CPU_AFFINITY", env=env),
+        busy_poll=env_bool("BUSY_POLL", False, env=env),
     )
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 READERS = {
     "env_str", "env_opt_str", "env_int", "env_float", "env_bool", "env_wei", "env_choice", "env_path",
-    "env_list", "env_secret",
+    "env_list", "env_secret", "env_cpu_list",
 }
 SCAN_DIRS = ("libs/common/mevbot", "services")
 

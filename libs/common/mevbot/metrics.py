@@ -58,6 +58,8 @@ CACHE_REQUESTS = Counter("mev_cache_requests", "Cache look-ups by layer and resu
 BUS_CONNECTED = Gauge("mev_bus_connected", "1 while the NATS connection is up", ["service"])
 BUS_RECONNECTS = Counter("mev_bus_reconnects", "NATS reconnections", ["service"])
 SERVICE_READY = Gauge("mev_service_ready", "1 while /health/ready answers 200", ["service"])
+BUSY_POLL = Gauge("mev_busy_poll", "1 while the service's event loop busy-polls (BUSY_POLL: 100 % of a core by design)",
+                  ["service"])
 SERVICE_INFO = Gauge("mev_service_info", "Constant 1, labelled with the service identity", ["service", "replica", "chain_id"])
 
 

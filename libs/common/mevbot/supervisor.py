@@ -57,6 +57,10 @@ def parse_scale(items: list[str] | tuple[str, ...]) -> dict[str, int]:
     return scale
 
 
+#: runtime keys a supervisor sets per service from ``<SERVICE>_<KEY>`` (mevbot.runtime.cpu)
+PER_SERVICE_KEYS = ("CPU_AFFINITY", "BUSY_POLL")
+
+
 class ChildService:
     """One service replica as a child process."""
 
@@ -83,9 +87,20 @@ class ChildService:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def start(self) -> ChildService:
+    def process_env(self) -> dict[str, str]:
+        """The child's environment: ``<SERVICE>_CPU_AFFINITY`` / ``<SERVICE>_BUSY_POLL`` become its
+        ``CPU_AFFINITY`` / ``BUSY_POLL`` (a core of its own for one service, not for all of them;
+        the same names docker-compose.yml passes)."""
         env = {**self.env, "HTTP_PORT": str(self.port), "REPLICA_ID": self.env.get("REPLICA_ID") or self.label}
         env.pop("METRICS_PORT", None)
+        for key in PER_SERVICE_KEYS:
+            value = self.env.get(f"{self.service.upper()}_{key}")
+            if value is not None:
+                env[key] = value
+        return env
+
+    def start(self) -> ChildService:
+        env = self.process_env()
         out = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115
         # Own session (a terminal's Ctrl-C reaches the supervisor only, which drains children in
         # order); SIGTERM from the kernel if the supervisor dies hard, so no child is orphaned.

@@ -24,6 +24,7 @@ from mevbot.config import Settings, load_settings
 from mevbot.errors import BusError, ConfigError, MevbotError
 from mevbot.health import Health, RpcProbe, build_app
 from mevbot.logging import get_logger, setup_logging
+from mevbot.runtime.cpu import BusyPoller, pin_to
 from mevbot.runtime.http import HttpServer
 from mevbot.runtime.service import Service, ServiceContext
 
@@ -52,6 +53,9 @@ async def serve(
     chain = load_chain_config(settings.chain_config_path)
     replica_id = settings.replica_id or default_replica_id()
     log = get_logger(f"services.{service.name}", replica=replica_id)
+    if settings.cpu_affinity is not None:
+        cpus = pin_to(settings.cpu_affinity)
+        log.info("pinned to CPUs", cpus=",".join(map(str, sorted(cpus))))
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     if install_signals:
@@ -86,6 +90,7 @@ async def serve(
     ctx._fatal = loop.create_future()
     code = EXIT_OK
     started = False
+    poller = BusyPoller()
     # not ready before start() returned: the service registers its own checks there (the detector's
     # "caught up with the chain stream" only after its follower subscribed), and until then the
     # checks so far (NATS) would answer 200 for a service still replaying its state
@@ -95,6 +100,10 @@ async def serve(
             return EXIT_OK
         await service.start(ctx)
         started = True
+        if settings.busy_poll:
+            poller.start(loop)
+            metrics.BUSY_POLL.labels(service.name).set(1)
+            log.info("busy polling: the event loop never blocks (100 % of a core by design)")
         stop_wait = asyncio.ensure_future(stop.wait())
         done, _ = await asyncio.wait({stop_wait, ctx._fatal}, return_when=asyncio.FIRST_COMPLETED)
         stop_wait.cancel()
@@ -105,6 +114,8 @@ async def serve(
         log.error("service failed", error=str(exc), error_code=exc.code)
         code = EXIT_FAILED
     finally:
+        poller.stop()
+        metrics.BUSY_POLL.labels(service.name).set(0)
         await _shutdown(service, ctx, http, cache, started, log)
     return code
 
