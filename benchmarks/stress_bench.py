@@ -451,8 +451,11 @@ def main(argv: list[str] | None = None) -> int:  # pragma: no cover - CLI glue
                     help="chain: EXECUTION_ENABLED=true on the devnet (plans are sent and land, so the "
                          "opportunities close as in a market with takers; default: dry run, every "
                          "dislocation stays open and is sized again at every event on its pools)")
+    ap.add_argument("--env", nargs="*", default=[], metavar="KEY=VALUE",
+                    help="chain: extra environment of every service, e.g. DETECTOR_IDLE_FLUSH_MS=30")
     ap.add_argument("--json", type=Path, default=None, help="write the figures here")
     args = ap.parse_args(argv)
+    extra_env = dict(kv.split("=", 1) for kv in args.env)
     nats_url = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     out: dict[str, Any] = {"cpus": os.cpu_count(), "python": sys.version.split()[0],
@@ -470,7 +473,8 @@ def main(argv: list[str] | None = None) -> int:  # pragma: no cover - CLI glue
               f"EXECUTION_ENABLED={str(args.execute).lower()}), VALIDATOR_EXACT_CHECK={args.exact_check}")
         steps = asyncio.run(run_chain(rates=[float(x) for x in args.chain_rates.split(",")], step_s=args.chain_step,
                                       nats_url=nats_url, redis_url=redis_url,
-                                      extra_env={"VALIDATOR_EXACT_CHECK": args.exact_check}, execute=args.execute))
+                                      extra_env={"VALIDATOR_EXACT_CHECK": args.exact_check, **extra_env},
+                                      execute=args.execute))
         out["chain"] = [s.__dict__ for s in steps]
     out["load_avg_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     if args.json:
