@@ -103,7 +103,11 @@ async def serve(
         if settings.busy_poll:
             poller.start(loop)
             metrics.BUSY_POLL.labels(service.name).set(1)
-            log.info("busy polling: the event loop never blocks (100 % of a core by design)")
+            if settings.cpu_affinity is None:
+                log.warning("busy polling without CPU_AFFINITY: this process keeps a whole CPU busy wherever the "
+                            "kernel puts it, taking time from the other processes; give it a core of its own")
+            else:
+                log.info("busy polling: the event loop never blocks (100 % of a core by design)")
         stop_wait = asyncio.ensure_future(stop.wait())
         done, _ = await asyncio.wait({stop_wait, ctx._fatal}, return_when=asyncio.FIRST_COMPLETED)
         stop_wait.cancel()
