@@ -22,10 +22,10 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import nats
 from nats.js import api
@@ -63,8 +63,7 @@ async def consume(stream: str, subject: str, out_path: str) -> None:
                        deliver_policy=api.DeliverPolicy.NEW)
     print("ready", flush=True)
     await asyncio.wait_for(done.wait(), 600)
-    with open(out_path, "w") as fh:
-        json.dump(arrivals, fh)
+    await asyncio.to_thread(Path(out_path).write_text, json.dumps(arrivals))
     await nc.close()
 
 
@@ -113,21 +112,19 @@ async def run(variant: str, events: int, rounds: int, interval_s: float) -> dict
     await js.add_stream(api.StreamConfig(name=name, subjects=[f"{subject}.>"], storage=api.StorageType.FILE,
                                          duplicate_window=120, max_bytes=256 * 1024**2))
     out_path = f"/tmp/{name}.json"
-    child = subprocess.Popen([sys.executable, __file__, "--consume", name, subject, out_path],
-                             stdout=subprocess.PIPE)
+    child = await asyncio.create_subprocess_exec(sys.executable, __file__, "--consume", name, subject, out_path,
+                                                 stdout=asyncio.subprocess.PIPE)
     try:
-        child.stdout.readline()  # "ready"
+        await child.stdout.readline()  # "ready"
         await publish(subject, variant, events, rounds, interval_s)
-        child.wait(120)
-        with open(out_path) as fh:
-            arrivals = json.load(fh)
+        await asyncio.wait_for(child.wait(), 120)
+        arrivals = json.loads(await asyncio.to_thread(Path(out_path).read_text))
     finally:
-        if child.poll() is None:
+        if child.returncode is None:
             child.kill()
         await js.delete_stream(name)
         await nc.close()
-        if os.path.exists(out_path):
-            os.remove(out_path)
+        Path(out_path).unlink(missing_ok=True)
     per_burst: dict[int, list[int]] = {}
     delivered = 0
     for now, stamp, n in arrivals:
