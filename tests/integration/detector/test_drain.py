@@ -139,3 +139,32 @@ def test_events_that_arrive_during_an_evaluation_are_applied_while_it_runs(nats_
             assert all(core.store.entries[pool].version == version for pool, version in newest.items())
 
     asyncio.run(scenario())
+
+
+def test_a_busy_polling_detector_emits_the_same_candidates(nats_url: str, namespace: str) -> None:
+    """BUSY_POLL (the loop never sleeps) changes when messages are noticed, not what is computed:
+    the same dislocation gives the same candidates, mid-block, and nats-py's I/O is not starved."""
+    from mevbot import metrics
+
+    from tests.fixtures.servers import _delete_streams
+
+    async def candidates_of(ns: str, **env: str) -> tuple[list[str], float]:
+        market = SyntheticMarket(n_tokens=12, n_pools=40, v3_share=0.3, seed=4)
+        async with Replicas(nats_url, ns, 1, **env) as replicas:
+            before, _, _, _ = await _open_dislocation(replicas, market)
+            assert await wait_for(lambda: len(replicas.candidates) > before, 5.0)
+            await replicas.settle(quiet_s=0.3)
+            polling = metrics.BUSY_POLL.labels("detector")._value.get()
+            return sorted(c.candidate_id for c in replicas.candidates[before:]), polling
+
+    async def scenario() -> None:
+        try:
+            sleeping, polled_sleeping = await candidates_of(f"{namespace}_sleep")
+            polling, polled = await candidates_of(f"{namespace}_poll", BUSY_POLL="true")
+        finally:
+            for ns in (f"{namespace}_sleep", f"{namespace}_poll"):
+                await _delete_streams(nats_url, ns)
+        assert polled_sleeping == 0 and polled == 1
+        assert sleeping and polling == sleeping
+
+    asyncio.run(scenario())
