@@ -85,8 +85,7 @@ class ValidatorService(Service):
                 # order, through one ordered consumer (mevbot.chain_follower); a block's end marker
                 # comes after its events (one consumer per subject let it overtake them under load,
                 # and the store marked every pool stale)
-                self.follower = ChainFollower(ctx.bus, self._mirror, self._mirror_idle, replay=True,
-                                              service="validator")
+                self.follower = ChainFollower(ctx.bus, self._mirror, replay=True, service="validator")
                 await self.follower.start()
                 follower = self.follower
                 ctx.add_readiness_check("mirror_caught_up", lambda: follower.caught_up)
@@ -126,9 +125,6 @@ class ValidatorService(Service):
         """The chain follower's handler: state only (the validator has no flush point)."""
         self._apply_chain(message)
         return False
-
-    async def _mirror_idle(self, drained: bool) -> None:
-        """Nothing to do when the mirror's inbox drained: candidates are validated as they come."""
 
     def _apply_chain(self, message: Any) -> None:
         store = self.store

@@ -13,7 +13,8 @@ replica subscribed are delivered with ``live=False`` (state only, no candidates)
 
 The handler runs inline in the subscription callback (no extra queue hop). ``on_idle(True)`` is
 called whenever the client-side inbox is empty, ``on_idle(False)`` after a flush point (the
-handler returned True) while more messages wait: that is where the detector evaluates.
+handler returned True) while more messages wait: that is where the detector evaluates. A follower
+without ``on_idle`` (the validator's mirror: state only) skips that call.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ Handler = Callable[[Any, bool], bool]  # (message, live) -> True at a flush poin
 
 
 class ChainFollower:
-    def __init__(self, bus: Any, handler: Handler, on_idle: Callable[[bool], Awaitable[None]], *,
+    def __init__(self, bus: Any, handler: Handler, on_idle: Callable[[bool], Awaitable[None]] | None = None, *,
                  replay: bool = True, service: str = "detector") -> None:
         self.bus = bus
         self.handler = handler
@@ -100,7 +101,7 @@ class ChainFollower:
                 await self.bus.publish_async(subj.dlq_subject(self.service), letter)
             except MevbotError:
                 pass
-        if self._sub is not None:
+        if self.on_idle is not None and self._sub is not None:
             drained = self._sub.pending_msgs == 0
             if drained or flush_point:
                 await self.on_idle(drained)
