@@ -91,24 +91,55 @@ def build_app(health: Health, *, metrics_enabled: bool = True) -> FastAPI:
 
 
 class RpcProbe:
-    """A readiness check that an HTTP JSON-RPC endpoint answers ``eth_chainId`` (cached briefly)."""
+    """A readiness check that an HTTP JSON-RPC endpoint answers ``eth_chainId``.
 
-    def __init__(self, url: str, *, timeout_s: float = CHECK_TIMEOUT_S, cache_s: float = 2.0) -> None:
+    A probe must answer fast and must not flap: one slow or lost answer from a busy node is not an
+    outage. So the first call waits for an answer (not ready until the endpoint answered once);
+    after that, a call answers at once from the last verdict and, when that is older than
+    ``cache_s`` (or "not ready"), starts one refresh in the background (never two at once). The verdict turns to
+    "not ready" after ``failure_threshold`` consecutive failed answers (a timeout, an error, no
+    ``result``), and back to "ready" at the first good one: a dead endpoint is reported within
+    about ``failure_threshold x (cache_s + timeout_s)`` of probing.
+    """
+
+    def __init__(self, url: str, *, timeout_s: float = CHECK_TIMEOUT_S, cache_s: float = 2.0,
+                 failure_threshold: int = 2) -> None:
+        if failure_threshold < 1:
+            raise ValueError("failure_threshold must be >= 1")
         self.url = url
         self.timeout_s = timeout_s
         self.cache_s = cache_s
-        self._last: tuple[float, bool] = (0.0, False)
+        self.failure_threshold = failure_threshold
+        self.ok = False
+        self.failures = 0  # consecutive failed answers
+        self.checked_at: float | None = None  # monotonic time of the last answer (or failure)
+        self._refresh_task: asyncio.Task | None = None
 
     async def __call__(self) -> bool:
-        now = time.monotonic()
-        if now - self._last[0] < self.cache_s:
-            return self._last[1]
-        ok = False
+        task = self._refresh_task
+        if self.checked_at is None:  # never answered yet: wait for the first verdict
+            if task is None or task.done():
+                task = self._refresh_task = asyncio.ensure_future(self._refresh())
+            await asyncio.shield(task)
+        elif (task is None or task.done()) and (not self.ok or time.monotonic() - self.checked_at >= self.cache_s):
+            self._refresh_task = asyncio.ensure_future(self._refresh())
+        return self.ok
+
+    async def _refresh(self) -> None:
+        answered = await self._ask()
+        self.checked_at = time.monotonic()
+        if answered:
+            self.failures = 0
+            self.ok = True
+        else:
+            self.failures += 1
+            if self.failures >= self.failure_threshold:
+                self.ok = False
+
+    async def _ask(self) -> bool:
         try:
             async with httpx.AsyncClient(timeout=self.timeout_s) as client:
                 reply = await client.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []})
-                ok = reply.status_code == 200 and "result" in reply.json()
+                return reply.status_code == 200 and "result" in reply.json()
         except (httpx.HTTPError, ValueError):
-            ok = False
-        self._last = (now, ok)
-        return ok
+            return False
