@@ -4,8 +4,13 @@ pure core, price the draft, simulate the exact final transaction, settle the exa
 The logic is written once, as a coroutine over an I/O adapter:
 
 * ``await Validator.validate_async(candidate, head)`` is what the service runs on its event loop,
-  many candidates at once (the RPC is async: :mod:`mevbot.rpc.aio`); candidates sharing a
-  pool are serialized by per-pool locks, so a reservation is decided exactly as one at a time would.
+  many candidates at once (the RPC is async: :mod:`mevbot.rpc.aio`), decided exactly as one at a
+  time in arrival order would: a candidate waits for an earlier one still under way only when that
+  one's approval would reserve a pool on a state this candidate saw too (its reservation would
+  reject this one: :mod:`services.validator.reservations`); otherwise nothing the earlier one
+  decides can change this one's verdict, and both go on at once (a candidate on a newer state of a
+  dislocated pool no longer waits ~34 ms behind the simulation of the previous block's). A
+  reservation is seen only by the candidates that arrived after the one that made it.
 * ``Validator.validate(candidate)`` runs the same coroutine over the synchronous ``ChainAccess``
   (it never suspends): the tests and the benchmarks.
 
@@ -52,7 +57,7 @@ from services.validator.core import (
 )
 from services.validator.costs import NativeRate
 from services.validator.market_view import MarketView
-from services.validator.reservations import Reservations
+from services.validator.reservations import Reservations, pool_versions, reserved_version
 
 _GAS_RETRY_CAP = 8_000_000
 T = TypeVar("T")
@@ -107,6 +112,18 @@ class Outcome:
     simulations: int = 0
 
 
+class _UnderWay:
+    """A validation under way: its arrival ``ticket``, the version up to which its approval would
+    reserve its pools, and an event set when it is decided."""
+
+    __slots__ = ("done", "reserves_to", "ticket")
+
+    def __init__(self, ticket: int, reserves_to: int) -> None:
+        self.ticket = ticket
+        self.reserves_to = reserves_to
+        self.done = asyncio.Event()
+
+
 class Validator:
     def __init__(self, cfg: ValidatorConfig, chain: ChainAccess, flash_sources: Sequence[FlashLoanSource],
                  market: MarketView | None = None, clock_ns: Callable[[], int] = time.time_ns) -> None:
@@ -120,7 +137,8 @@ class Validator:
         self.reservations = Reservations()
         self._last_head = 0
         self._gas_max: dict[tuple, int] = {}  # (hop kinds, lender kind) -> most gas a simulation of it used
-        self._pool_locks: dict[str, asyncio.Lock] = {}
+        self._tickets = 0  # arrival order of the validations
+        self._under_way: dict[str, list[_UnderWay]] = {}  # pool -> validations under way that may reserve it
         self._sync_io = _SyncIO(chain)
         self._async_io = _AsyncIO(chain)
         #: the executor checks exactly: plans of a simulated shape skip the simulation here
@@ -201,27 +219,38 @@ class Validator:
 
     async def _timed(self, c: Candidate, io: _SyncIO | _AsyncIO, head: tuple[int, int] | None) -> Outcome:
         t0 = time.perf_counter()
-        locks = [self._pool_locks.setdefault(p, asyncio.Lock()) for p in sorted({h.pool for h in c.hops})]
-        taken: list[asyncio.Lock] = []
+        self._tickets += 1
+        me = _UnderWay(self._tickets, reserved_version(c))
+        seen = pool_versions(c)
+        under_way = self._under_way
+        # the earlier validations whose approval would reserve a pool on a state this candidate saw
+        # too (their reservation would reject it) are waited for; no other earlier validation can
+        # change this one's verdict. Waits only go to earlier arrivals: no deadlock
+        waits = [other.done for pool, version in seen.items() for other in under_way.get(pool, ())
+                 if version <= other.reserves_to]
+        for pool in seen:
+            under_way.setdefault(pool, []).append(me)
         try:
-            # candidates sharing a pool run one after the other (the later one then sees the
-            # earlier one's reservation); the others run concurrently. Sorted: no deadlock
-            for lock in locks:
-                await lock.acquire()
-                taken.append(lock)
-            out = await self._validate(c, io, head)
+            for done in waits:
+                await done.wait()
+            out = await self._validate(c, io, head, me.ticket)
         except MevbotError as exc:
             out = Outcome(rejection=reject(c, reasons.INTERNAL_ERROR, f"{exc.code}: {exc}"))
         finally:
-            for lock in taken:
-                lock.release()
+            me.done.set()
+            for pool in seen:
+                flights = under_way[pool]
+                flights.remove(me)
+                if not flights:
+                    del under_way[pool]
         label = "approved" if out.plans else "rejected"
         vm.VALIDATION_LATENCY.labels(label).observe(time.perf_counter() - t0)
         if out.rejection is not None:
             vm.REJECTIONS.labels(out.rejection.reason).inc()
         return out
 
-    async def _validate(self, c: Candidate, io: _SyncIO | _AsyncIO, head: tuple[int, int] | None) -> Outcome:
+    async def _validate(self, c: Candidate, io: _SyncIO | _AsyncIO, head: tuple[int, int] | None,
+                        ticket: int | None = None) -> Outcome:
         core = self.cfg.core
         if self.market is not None:
             moved = self.market.moved_since(c)
@@ -230,7 +259,7 @@ class Validator:
         if self._last_head and c.block_number >= self._last_head - core.max_state_age_blocks:
             # racing an approved plan: decided before any RPC (the head seen last is a safe clock:
             # reservations last a little longer by it, never shorter)
-            clash = self.reservations.conflict(c, self._last_head)
+            clash = self.reservations.conflict(c, self._last_head, ticket)
             if clash is not None:
                 return Outcome(rejection=reject(c, reasons.POOL_RESERVED, clash))
         ctx, fot_detail = await self._context(c, io, head)
@@ -246,7 +275,7 @@ class Validator:
             if rej.reason == reasons.FEE_ON_TRANSFER and fot_detail:
                 rej = reject(c, rej.reason, f"{rej.detail}: {fot_detail}")
             return Outcome(rejection=rej)
-        clash = self.reservations.conflict(c, ctx.head_block)
+        clash = self.reservations.conflict(c, ctx.head_block, ticket)
         if clash is not None:
             return Outcome(rejection=reject(c, reasons.POOL_RESERVED, clash))
         if len(screened.drafts) > 1 or screened.drafts[0].amount_in != c.amount_in:
@@ -257,7 +286,7 @@ class Validator:
         if isinstance(approved, Rejection):
             return Outcome(rejection=approved, simulations=outcome.simulations)
         outcome.plans = approved
-        self.reservations.reserve(c, approved)
+        self.reservations.reserve(c, approved, ticket or 0)
         return outcome
 
     def _approve(self, plans: list[ExecutionPlan], rate: NativeRate, base_fee: int,

@@ -224,3 +224,94 @@ async def test_candidates_on_distinct_pools_are_simulated_concurrently_and_shari
     assert out1.plans and out3.plans
     assert out2.rejection is not None and out2.rejection.reason == reasons.POOL_RESERVED  # decided as in turn
     assert chain.most_in_flight == 2 and len(chain.rounds) == 2
+
+
+async def test_a_candidate_on_a_newer_state_of_the_shared_pools_does_not_wait_for_an_earlier_simulation() -> None:
+    import asyncio
+
+    from tests.unit.validator.test_core import pools as make_pools
+
+    cfg = load_validator_config(load_settings(env=ENV), WETH, env=ENV)
+    chain = AsyncChain([exact(200_000)] * 2, delay_s=0.2)
+    v = Validator(cfg, chain, [], None)  # type: ignore[arg-type]
+    a, b = make_pools()
+    old = v2_cycle_candidate(a, b, 5 * 10**18)  # block 100: an approval reserves its pools to its end
+    newer = msgspec.structs.replace(old, candidate_id="next-block", block_number=101)  # the state after it
+    out_old, out_newer = await asyncio.gather(v.validate_async(old), v.validate_async(newer))
+    # its verdict cannot depend on the earlier one (whose reservation only covers older states):
+    # both are simulated at once, and both approved, as one at a time would
+    assert out_old.plans and out_newer.plans
+    assert chain.most_in_flight == 2 and len(chain.rounds) == 2
+
+
+class SlowHeadChain(AsyncChain):
+    """The first candidate's context read (head, flash options) takes ``head_delay_s``."""
+
+    def __init__(self, script, head_delay_s: float) -> None:
+        super().__init__(script, delay_s=0.0)
+        self.head_delay_s = head_delay_s
+        self.heads = 0
+        self.decided: list[str] = []
+
+    async def head_and_flash_options_async(self, token, sources, v3, head):
+        import asyncio
+
+        self.heads += 1
+        if self.heads == 1:
+            await asyncio.sleep(self.head_delay_s)
+        return self.head_and_flash_options(token, sources, v3)
+
+
+async def test_a_later_candidates_reservation_does_not_reject_an_earlier_one_still_under_way() -> None:
+    import asyncio
+
+    from tests.unit.validator.test_core import pools as make_pools
+
+    cfg = load_validator_config(load_settings(env=ENV), WETH, env=ENV)
+    chain = SlowHeadChain([exact(200_000)] * 2, head_delay_s=0.2)
+    v = Validator(cfg, chain, [], None)  # type: ignore[arg-type]
+    a, b = make_pools()
+    old = v2_cycle_candidate(a, b, 5 * 10**18)
+    newer = msgspec.structs.replace(old, candidate_id="next-block", block_number=101)
+    finished: list[str] = []
+
+    async def run(c):
+        out = await v.validate_async(c)
+        finished.append(c.candidate_id)
+        return out
+
+    out_old, out_newer = await asyncio.gather(run(old), run(newer))
+    assert finished == ["next-block", old.candidate_id]  # the newer one was approved (and reserved) first
+    # in arrival order the older one was decided before the newer existed: its reservation (on the
+    # newer state, which covers the older) must not reject it
+    assert out_newer.plans and out_old.plans, out_old.rejection
+    # and a third, arriving after both, on the older state, races both approved plans
+    third = msgspec.structs.replace(old, candidate_id="third")
+    out_third = await v.validate_async(third)
+    assert out_third.rejection is not None and out_third.rejection.reason == reasons.POOL_RESERVED
+
+
+def test_reservations_count_only_earlier_arrivals_and_every_unexpired_plan() -> None:
+    from services.validator.reservations import Reservations
+
+    from tests.unit.validator.test_core import pools as make_pools
+
+    a, b = make_pools()
+    c100 = v2_cycle_candidate(a, b, 5 * 10**18)
+    c101 = msgspec.structs.replace(c100, candidate_id="c101", block_number=101)
+    v, _ = validator([exact(200_000)])
+    (plan,) = v.validate(c100).plans
+    r = Reservations()
+    r.reserve(c101, [msgspec.structs.replace(plan, plan_id="late", deadline_block=plan.deadline_block + 1)], ticket=5)
+    r.reserve(c100, [plan], ticket=3)
+    # the ticket-5 reservation (state of block 101) is invisible to arrivals up to 5, visible after
+    assert r.conflict(c101, head_block=100, ticket=5) is None
+    assert "late" in r.conflict(c101, head_block=100, ticket=6)
+    # both reservations are kept (a newer one does not erase an older one): the ticket-3 one still
+    # rejects a ticket-4 arrival on the block-100 state
+    assert plan.plan_id in r.conflict(c100, head_block=100, ticket=4)
+    assert r.conflict(c100, head_block=100, ticket=3) is None
+    # expiry: each at its own deadline
+    assert "late" in r.conflict(c100, head_block=plan.deadline_block + 1, ticket=9)
+    assert r.conflict(c100, head_block=plan.deadline_block + 2, ticket=9) is None
+    assert len(r) == 0
