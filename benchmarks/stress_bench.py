@@ -285,6 +285,7 @@ def _r(v: float | None) -> float | None:
 
 #: histograms the services keep of their own part: (service, metric, label filter, name in the output)
 _INTERNAL = (
+    ("validator", "mev_stage_latency_seconds", 'stage="validator_inbox"', "validator_detected_to_received"),
     ("validator", "mev_validator_latency_seconds", 'outcome="approved"', "validator_validate_approved"),
     ("validator", "mev_validator_latency_seconds", 'outcome="rejected"', "validator_validate_rejected"),
     ("executor", "mev_stage_latency_seconds", 'stage="executor_sign"', "executor_received_to_signed"),

@@ -152,6 +152,9 @@ class ValidatorService(Service):
         return last.block_number, last.base_fee_wei
 
     async def on_candidate(self, candidate: m.Candidate) -> None:
+        # the candidate's way in: detector publish -> candidates stream -> this replica's consumer
+        # -> a free VALIDATOR_CONCURRENCY slot (vs the validation itself: mev_validator_latency_seconds)
+        metrics.observe_since_ns("validator_inbox", candidate.detected_ns)
         while self._publishing:
             await self._idle.wait()
         outcome: Outcome = await self.validator.validate_async(candidate, self._head(candidate))

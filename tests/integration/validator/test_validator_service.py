@@ -105,7 +105,7 @@ async def test_two_replicas_share_candidates_and_publish_plans_and_rejections(
     dep = market
     dislocate(rpc, dep)
     store = mirror(rpc, dep)
-    good = candidate(store, dep, two_hop(dep), dep.weth)
+    good = msgspec.structs.replace(candidate(store, dep, two_hop(dep), dep.weth), detected_ns=time.time_ns())
     env = service_env(anvil, dep, nats_url, namespace, redis_url, tmp_path, MIN_PROFIT_THRESHOLD="0",
                       MAX_POSITION_SIZE="100000 ether", GAS_ESTIMATE_INCLUDES_L1="false",
                       VALIDATOR_MAX_STATE_AGE_BLOCKS="5")
@@ -134,6 +134,7 @@ async def test_two_replicas_share_candidates_and_publish_plans_and_rejections(
     await client.subscribe(subj.PLANS, on_plan, mode=Mode.SHARED, message_type=m.ExecutionPlan)
     await client.subscribe(subj.REJECTIONS, on_rejection, mode=Mode.CORE, message_type=m.Rejection)
     stale_before = _metric("mev_validator_rejections_total", reason="stale_state")
+    inbox_before = _metric("mev_stage_latency_seconds_count", stage="validator_inbox")
     try:
         for _ in range(200):  # both replicas up and subscribed
             if all(getattr(s, "validator", None) is not None for s in services):
@@ -180,6 +181,8 @@ async def test_two_replicas_share_candidates_and_publish_plans_and_rejections(
     assert by_id["stale"].reason == "stale_state" and "blocks old" in by_id["stale"].detail
     assert by_id["moved"].reason == "stale_state" and "changed since" in by_id["moved"].detail
     assert _metric("mev_validator_rejections_total", reason="stale_state") == stale_before + 2
+    # every candidate's way in (detector stamp -> a replica starts it) is observed once
+    assert _metric("mev_stage_latency_seconds_count", stage="validator_inbox") == inbox_before + n + 2
 
 
 async def test_the_mirror_follows_a_burst_in_chain_order(
