@@ -15,7 +15,6 @@ import socket
 import time
 
 import pytest
-
 from mevbot.health import Health, RpcProbe
 
 

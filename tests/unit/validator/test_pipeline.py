@@ -293,7 +293,6 @@ async def test_a_later_candidates_reservation_does_not_reject_an_earlier_one_sti
 
 def test_reservations_count_only_earlier_arrivals_and_every_unexpired_plan() -> None:
     from services.validator.reservations import Reservations
-
     from tests.unit.validator.test_core import pools as make_pools
 
     a, b = make_pools()
