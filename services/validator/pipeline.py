@@ -250,7 +250,7 @@ class Validator:
         return out
 
     async def _validate(self, c: Candidate, io: _SyncIO | _AsyncIO, head: tuple[int, int] | None,
-                        ticket: int | None = None) -> Outcome:
+                        ticket: int) -> Outcome:
         core = self.cfg.core
         if self.market is not None:
             moved = self.market.moved_since(c)
@@ -286,7 +286,7 @@ class Validator:
         if isinstance(approved, Rejection):
             return Outcome(rejection=approved, simulations=outcome.simulations)
         outcome.plans = approved
-        self.reservations.reserve(c, approved, ticket or 0)
+        self.reservations.reserve(c, approved, ticket)
         return outcome
 
     def _approve(self, plans: list[ExecutionPlan], rate: NativeRate, base_fee: int,

@@ -32,7 +32,7 @@ def reserved_version(c: Candidate) -> int:
 
 def pool_versions(c: Candidate) -> dict[str, int]:
     """The state version ``c`` saw of each of its pools (its block's end when it carries none)."""
-    own = end_of_block(c.block_number)
+    own = reserved_version(c)
     versions = {pv.pool: pv.version for pv in c.state_versions}
     return {hop.pool: versions.get(hop.pool, own) for hop in c.hops}
 
@@ -78,7 +78,7 @@ class Reservations:
 def claim_keys(c: Candidate, plans: Sequence[ExecutionPlan]) -> list[str]:
     """Keys that make the reservation global across replicas (Redis ``SET NX``): one per pool and
     the pool state the candidate saw, so only candidates on the *same* state collide."""
-    versions = {pv.pool: pv.version for pv in c.state_versions}
-    fallback = end_of_block(c.block_number)
+    seen = pool_versions(c)
+    fallback = reserved_version(c)
     pools = sorted({hop.pool for plan in plans for hop in plan.hops})
-    return [f"reserve:{pool}:{versions.get(pool, fallback)}" for pool in pools]
+    return [f"reserve:{pool}:{seen.get(pool, fallback)}" for pool in pools]

@@ -13,6 +13,7 @@ import asyncio
 import json
 import socket
 import time
+from typing import Self
 
 import pytest
 from mevbot.health import Health, RpcProbe
@@ -24,15 +25,16 @@ class Endpoint:
     def __init__(self) -> None:
         self.mode = "ok"
         self.requests = 0
+        self.url = ""
         self._server: asyncio.base_events.Server | None = None
         self._release = asyncio.Event()
 
-    async def start(self) -> str:
+    async def __aenter__(self) -> Self:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        port = self._server.sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
+        self.url = f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+        return self
 
-    async def stop(self) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         self._release.set()
         assert self._server is not None
         self._server.close()
@@ -72,96 +74,69 @@ async def settle(probe: RpcProbe) -> None:
         await task
 
 
-def test_first_verdict_is_waited_for_and_ready_when_the_node_answers() -> None:
-    async def run() -> None:
-        endpoint = Endpoint()
-        probe = RpcProbe(await endpoint.start(), cache_s=60)
-        try:
-            assert await probe() is True
-            assert endpoint.requests == 1
-            assert await probe() is True  # cached: no second request within cache_s
-            assert endpoint.requests == 1
-        finally:
-            await endpoint.stop()
-
-    asyncio.run(run())
+async def test_first_verdict_is_waited_for_and_ready_when_the_node_answers() -> None:
+    async with Endpoint() as endpoint:
+        probe = RpcProbe(endpoint.url, cache_s=60)
+        assert await probe() is True
+        assert endpoint.requests == 1
+        assert await probe() is True  # cached: no second request within cache_s
+        assert endpoint.requests == 1
 
 
-def test_not_ready_while_the_node_never_answered() -> None:
-    async def run() -> None:
-        probe = RpcProbe(closed_port_url(), cache_s=60, timeout_s=1)
+async def test_not_ready_while_the_node_never_answered() -> None:
+    probe = RpcProbe(closed_port_url(), cache_s=60, timeout_s=1)
+    assert await probe() is False
+    await settle(probe)
+    assert await probe() is False  # not ready: retried at every probe, still refused
+    await settle(probe)
+    assert probe.failures >= 2
+
+
+async def test_one_lost_answer_keeps_it_ready_two_do_not_and_one_good_answer_restores_it() -> None:
+    async with Endpoint() as endpoint:
+        probe = RpcProbe(endpoint.url, cache_s=0, failure_threshold=2)
+        assert await probe() is True
+        endpoint.mode = "error"
+        assert await probe() is True  # answered from the last verdict; a refresh started
+        await settle(probe)
+        assert (probe.failures, probe.ok) == (1, True)  # one failed answer: still ready
+        assert await probe() is True
+        await settle(probe)
+        assert (probe.failures, probe.ok) == (2, False)  # two in a row: not ready
         assert await probe() is False
         await settle(probe)
-        assert await probe() is False  # not ready: retried at every probe, still refused
+        endpoint.mode = "ok"
+        await probe()
         await settle(probe)
-        assert probe.failures >= 2
-
-    asyncio.run(run())
-
-
-def test_one_lost_answer_keeps_it_ready_two_do_not_and_one_good_answer_restores_it() -> None:
-    async def run() -> None:
-        endpoint = Endpoint()
-        probe = RpcProbe(await endpoint.start(), cache_s=0, failure_threshold=2)
-        try:
-            assert await probe() is True
-            endpoint.mode = "error"
-            assert await probe() is True  # answered from the last verdict; a refresh started
-            await settle(probe)
-            assert (probe.failures, probe.ok) == (1, True)  # one failed answer: still ready
-            assert await probe() is True
-            await settle(probe)
-            assert (probe.failures, probe.ok) == (2, False)  # two in a row: not ready
-            assert await probe() is False
-            await settle(probe)
-            endpoint.mode = "ok"
-            await probe()
-            await settle(probe)
-            assert (probe.failures, probe.ok) == (0, True)
-            assert await probe() is True
-        finally:
-            await endpoint.stop()
-
-    asyncio.run(run())
+        assert (probe.failures, probe.ok) == (0, True)
+        assert await probe() is True
 
 
-def test_a_hanging_node_does_not_hold_the_probe_and_gets_one_request_at_a_time() -> None:
-    async def run() -> None:
-        endpoint = Endpoint()
-        probe = RpcProbe(await endpoint.start(), cache_s=0, timeout_s=3.0, failure_threshold=2)
-        try:
-            assert await probe() is True
-            endpoint.mode = "hang"
-            started = time.monotonic()
-            answers = [await probe() for _ in range(20)]
-            waited = time.monotonic() - started
-            assert answers == [True] * 20
-            assert waited < 1.0, f"the probe waited {waited:.2f} s for a hanging node (timeout 3 s)"
-            await asyncio.sleep(0.2)
-            assert endpoint.requests == 2  # the first answer, then a single refresh in flight
-            await settle(probe)  # the refresh times out after 3 s: one failure
-            assert (probe.failures, probe.ok) == (1, True)
-        finally:
-            await endpoint.stop()
-
-    asyncio.run(run())
+async def test_a_hanging_node_does_not_hold_the_probe_and_gets_one_request_at_a_time() -> None:
+    async with Endpoint() as endpoint:
+        probe = RpcProbe(endpoint.url, cache_s=0, timeout_s=3.0, failure_threshold=2)
+        assert await probe() is True
+        endpoint.mode = "hang"
+        started = time.monotonic()
+        answers = [await probe() for _ in range(20)]
+        waited = time.monotonic() - started
+        assert answers == [True] * 20
+        assert waited < 1.0, f"the probe waited {waited:.2f} s for a hanging node (timeout 3 s)"
+        await asyncio.sleep(0.2)
+        assert endpoint.requests == 2  # the first answer, then a single refresh in flight
+        await settle(probe)  # the refresh times out after 3 s: one failure
+        assert (probe.failures, probe.ok) == (1, True)
 
 
-def test_readiness_reports_the_rpc_check_through_health() -> None:
-    async def run() -> None:
-        endpoint = Endpoint()
+async def test_readiness_reports_the_rpc_check_through_health() -> None:
+    async with Endpoint() as endpoint:
         health = Health("ingest")
-        health.add_check("rpc", RpcProbe(await endpoint.start(), cache_s=0, failure_threshold=1))
-        try:
-            assert await health.readiness() == (True, {"rpc": "ok"})
-            endpoint.mode = "error"
-            await health.readiness()  # starts the refresh that fails
-            await settle(health.checks["rpc"])  # type: ignore[arg-type]
-            assert await health.readiness() == (False, {"rpc": "fail"})
-        finally:
-            await endpoint.stop()
-
-    asyncio.run(run())
+        health.add_check("rpc", RpcProbe(endpoint.url, cache_s=0, failure_threshold=1))
+        assert await health.readiness() == (True, {"rpc": "ok"})
+        endpoint.mode = "error"
+        await health.readiness()  # starts the refresh that fails
+        await settle(health.checks["rpc"])  # type: ignore[arg-type]
+        assert await health.readiness() == (False, {"rpc": "fail"})
 
 
 def test_a_threshold_below_one_is_refused() -> None:
