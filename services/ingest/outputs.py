@@ -200,16 +200,10 @@ class Publisher:
         replay = False
         while True:
             try:
-                if replay:
-                    self.replays += 1
-                    prev = self._confirmed_id
-                    for wire, data, msg_id in self._block[:-1]:
-                        await self._publish(wire, data, msg_id, prev)
-                        prev = msg_id
-                    self._prev_id = prev
-                wire, data, msg_id = self._block[-1]
-                expected = self._prev_id if (replay or not resend_last) else _previous_id(self._block, self._confirmed_id)
-                error = _ack_error(await self._request(wire, data, msg_id, expected))
+                # bounded as a whole, not only the ack: a publish stuck inside the client (a flush
+                # that never completes across a reconnect) must become a replay, never a silent stall
+                async with asyncio.timeout(2 * self.ack_timeout_s):
+                    error = await self._attempt(replay, resend_last)
                 if error is None:
                     break
                 log.warning("block refused by JetStream: replaying", block=block, error=error)
@@ -223,6 +217,20 @@ class Publisher:
         if self._pending_heads:
             self.confirmed_block = self._pending_heads[-1]
             self._pending_heads.clear()
+
+    async def _attempt(self, replay: bool, resend_last: bool) -> str | None:
+        """One try at confirming ``_block`` (replayed from the last confirmed message if ``replay``);
+        the stream's refusal, or None once stored."""
+        if replay:
+            self.replays += 1
+            prev = self._confirmed_id
+            for wire, data, msg_id in self._block[:-1]:
+                await self._publish(wire, data, msg_id, prev)
+                prev = msg_id
+            self._prev_id = prev
+        wire, data, msg_id = self._block[-1]
+        expected = self._prev_id if (replay or not resend_last) else _previous_id(self._block, self._confirmed_id)
+        return _ack_error(await self._request(wire, data, msg_id, expected))
 
     async def _request(self, wire: str, data: bytes, msg_id: str, expected_last: str | None) -> bytes:
         """Publish one chained message with a reply subject; the stream's ack (its body).

@@ -4,6 +4,7 @@ in-process ingest engine on real NATS + Redis, random chain traffic, and a JetSt
 from __future__ import annotations
 
 import asyncio
+import io
 import random
 import threading
 import time
@@ -27,6 +28,14 @@ from services.ingest.outputs import CheckpointStore, Publisher
 from services.ingest.registry import PoolRegistry
 from services.ingest.settings import IngestSettings
 from services.ingest.topics import CREATION_TOPICS, log_filter
+
+
+def task_stacks() -> str:
+    """Where every asyncio task of the running loop is waiting (for a stuck-test message)."""
+    out = io.StringIO()
+    for task in asyncio.all_tasks():
+        task.print_stack(limit=12, file=out)
+    return out.getvalue()
 
 
 def chain_config(dep: Deployment) -> ChainConfig:
@@ -75,14 +84,18 @@ class Ingest:
         while self.engine.ledger is None or self.engine.ledger.last.number < number:
             if self.task is not None and self.task.done():
                 self.task.result()
-            assert time.monotonic() < deadline, f"ingest stuck at {self.engine.ledger.last.number} < {number}"
+            if time.monotonic() >= deadline:
+                last = self.engine.ledger.last.number if self.engine.ledger is not None else None
+                raise AssertionError(f"ingest stuck at {last} < {number}\n{task_stacks()}")
             await asyncio.sleep(0.02)
         await self.bus.flush(10)
 
-    async def stop(self) -> None:
+    async def stop(self, timeout_s: float = 20.0) -> None:
         if self.task is not None:
             self.task.cancel()
-            await asyncio.gather(self.task, return_exceptions=True)
+            done, _ = await asyncio.wait({self.task}, timeout=timeout_s)
+            if not done:  # a hang must fail the test with where it hangs, not at pytest's timeout
+                raise AssertionError(f"ingest did not stop within {timeout_s} s\n{task_stacks()}")
         await self.engine.close()
         await self.bus.close()
         await self.rpc.close()

@@ -5,6 +5,7 @@ the latency stamps and metric of every event."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -85,3 +86,36 @@ async def test_confirmation_request_without_a_stream_fails_fast(nats_url: str, n
         assert b'"seq"' in reply
     finally:
         await bus.close()
+
+
+async def test_a_confirmation_stuck_inside_the_client_becomes_a_replay(nats_url: str, namespace: str) -> None:
+    """A block's confirmation that hangs before its ack timer is armed (e.g. a flush inside nats-py
+    that never completes across a reconnect: seen once in CI as a silent stall) is bounded as a
+    whole: the block is replayed and confirmed, not left waiting forever."""
+    engine, bus = await make_engine(nats_url, namespace)
+    publisher = engine.publisher
+    publisher.ack_timeout_s = 0.5
+    real_request = publisher._request
+    calls = 0
+
+    async def request_hanging_once(*args: object) -> bytes:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            await asyncio.Event().wait()  # never set: stuck like a flush that never completes
+        return await real_request(*args)
+
+    publisher._request = request_hanging_once
+    try:
+        logs = block_logs(11)
+        for raw in logs:
+            await engine.on_log(raw, time.time_ns())
+        start = time.monotonic()
+        await asyncio.wait_for(engine.complete_block(header(11), source="live", logs=logs), timeout=10)
+        assert 0.9 < time.monotonic() - start < 5
+        assert calls == 2 and publisher.replays == 1 and publisher.confirmed_block == 11
+    finally:
+        await bus.close()
+    got = await read_stream_with_headers(nats_url, namespace)
+    assert [h["Nats-Msg-Id"] for _, h, _ in got] == [
+        *(f"{engine.chain_id}:{bh(11)}:{i}:p" for i in range(5)), f"{engine.chain_id}:head:{bh(11)}"]
