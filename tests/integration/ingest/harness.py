@@ -22,6 +22,7 @@ from mevbot.logging import get_logger
 from mevbot.nats_bus import NatsBus
 from mevbot.provider_config import Provider, RetryConfig
 from mevbot.rpc import HttpRpc
+from mevbot.runtime.tasks import cancel_and_wait
 
 from services.ingest.engine import Engine
 from services.ingest.outputs import CheckpointStore, Publisher
@@ -91,11 +92,9 @@ class Ingest:
         await self.bus.flush(10)
 
     async def stop(self, timeout_s: float = 20.0) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            done, _ = await asyncio.wait({self.task}, timeout=timeout_s)
-            if not done:  # a hang must fail the test with where it hangs, not at pytest's timeout
-                raise AssertionError(f"ingest did not stop within {timeout_s} s\n{task_stacks()}")
+        if self.task is not None and await cancel_and_wait([self.task], timeout_s):
+            # a hang must fail the test with where it hangs, not at pytest's timeout
+            raise AssertionError(f"ingest did not stop within {timeout_s} s\n{task_stacks()}")
         await self.engine.close()
         await self.bus.close()
         await self.rpc.close()

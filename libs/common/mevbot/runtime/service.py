@@ -14,6 +14,7 @@ from mevbot.chainconfig import ChainConfig
 from mevbot.config import Settings
 from mevbot.health import Check, Health
 from mevbot.logging import get_logger
+from mevbot.runtime.tasks import cancel_and_wait
 
 
 class Service:
@@ -115,9 +116,11 @@ class ServiceContext:
         task.add_done_callback(done)
         return task
 
-    async def cancel_tasks(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+    async def cancel_tasks(self, timeout_s: float = 10.0) -> None:
+        """Cancel the background tasks and wait until they end (cancelling again a task whose
+        cancellation a library swallowed); after ``timeout_s`` the rest are left, logged."""
+        left = await cancel_and_wait(self._tasks, timeout_s)
+        if left:
+            self.log.error("background tasks did not stop", tasks=sorted(t.get_name() for t in left),
+                           timeout_s=timeout_s)
         self._tasks.clear()
