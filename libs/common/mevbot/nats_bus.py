@@ -148,6 +148,7 @@ class NatsBus:
                     max_reconnect_attempts=-1,
                     allow_reconnect=True,
                     pending_size=64 * 1024 * 1024,
+                    flush_timeout=self.ack_timeout_s,  # a forced flush never waits forever (default: no bound)
                     disconnected_cb=self._on_disconnected,
                     reconnected_cb=self._on_reconnected,
                     error_cb=self._on_error,
