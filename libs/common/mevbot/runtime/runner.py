@@ -167,6 +167,9 @@ async def _shutdown(service: Service, ctx: ServiceContext, http: HttpServer, cac
         if cache is not None:
             await cache.close()
         await http.stop()
+        for check in ctx.health.checks.values():
+            if isinstance(check, RpcProbe):
+                await check.aclose()
         log.info("stopped")
 
 
