@@ -42,22 +42,42 @@ def _impact(out_num: int, out_den: int) -> int:
     return min(PPM, _ceil_div((out_den - out_num) * PPM, out_den))
 
 
-def v3_impact_ppm(zero_for_one: bool, sqrt_price_x96: int, amount_in: int, amount_out: int, fee_pips: int) -> int:
-    """Execution vs mid for a V3/Algebra hop; ``sqrt_price_x96`` is the price before the hop."""
+def v3_impact_terms(zero_for_one: bool, sqrt_price_x96: int, amount_in: int, amount_out: int,
+                    fee_pips: int) -> tuple[int, int]:
+    """``(num, den)`` with impact = ``1 - num / den`` for a V3/Algebra hop (unrounded)."""
     if sqrt_price_x96 <= 0:
         raise ValidationError("V3 hop without a sqrt price: impact unknown")
     in_f = amount_in * (PPM - fee_pips)  # scaled by 1e6
     p2 = sqrt_price_x96 * sqrt_price_x96
     if zero_for_one:  # mid = p2 / 2**192 token1 per token0
-        return _impact(amount_out * Q192 * PPM, in_f * p2)
-    return _impact(amount_out * p2 * PPM, in_f * Q192)
+        return amount_out * Q192 * PPM, in_f * p2
+    return amount_out * p2 * PPM, in_f * Q192
+
+
+def v3_impact_ppm(zero_for_one: bool, sqrt_price_x96: int, amount_in: int, amount_out: int, fee_pips: int) -> int:
+    """Execution vs mid for a V3/Algebra hop; ``sqrt_price_x96`` is the price before the hop."""
+    return _impact(*v3_impact_terms(zero_for_one, sqrt_price_x96, amount_in, amount_out, fee_pips))
+
+
+def v2_impact_terms(reserve_in: int, reserve_out: int, amount_in: int, amount_out: int,
+                    fee_pips: int) -> tuple[int, int]:
+    """``(num, den)`` with impact = ``1 - num / den`` for a constant-product hop (unrounded)."""
+    if reserve_in <= 0 or reserve_out <= 0:
+        raise ValidationError("V2 hop without reserves: impact unknown")
+    return amount_out * reserve_in * PPM, amount_in * (PPM - fee_pips) * reserve_out
 
 
 def v2_impact_ppm(reserve_in: int, reserve_out: int, amount_in: int, amount_out: int, fee_pips: int) -> int:
     """Execution vs mid for a constant-product hop (reserves before the hop)."""
-    if reserve_in <= 0 or reserve_out <= 0:
-        raise ValidationError("V2 hop without reserves: impact unknown")
-    return _impact(amount_out * reserve_in * PPM, amount_in * (PPM - fee_pips) * reserve_out)
+    return _impact(*v2_impact_terms(reserve_in, reserve_out, amount_in, amount_out, fee_pips))
+
+
+def impact_ppm_float(out_num: int, out_den: int) -> float:
+    """``1 - out_num / out_den`` in ppm, unrounded (a float, for searches only: every decision
+    uses the rounded-up integer of :func:`_impact`)."""
+    if out_den <= 0 or out_num >= out_den:
+        return 0.0
+    return min(float(PPM), (out_den - out_num) * PPM / out_den)
 
 
 def hop_impact_ppm(hop: Hop) -> int:
@@ -78,11 +98,16 @@ def path_impact_ppm(hop_impacts_ppm: Sequence[int]) -> int:
     return _ceil_div((remaining_den - remaining_num) * PPM, remaining_den)
 
 
-def pool_impact_ppm(original, zero_for_one: bool, amount_in: int, amount_out: int) -> int:
-    """Impact of a trade against the mid of ``original`` (a ``mevbot.amm`` pool before any part)."""
+def pool_impact_terms(original, zero_for_one: bool, amount_in: int, amount_out: int) -> tuple[int, int]:
+    """``(num, den)`` of :func:`pool_impact_ppm`, unrounded."""
     fee = original._fee_for(zero_for_one) if hasattr(original, "_fee_for") else getattr(original, "fee_pips", 0)
     sqrt_p = getattr(original, "sqrt_price_x96", None)
     if sqrt_p is not None:
-        return v3_impact_ppm(zero_for_one, sqrt_p, amount_in, amount_out, fee)
+        return v3_impact_terms(zero_for_one, sqrt_p, amount_in, amount_out, fee)
     r_in, r_out = (original.reserve0, original.reserve1) if zero_for_one else (original.reserve1, original.reserve0)
-    return v2_impact_ppm(r_in, r_out, amount_in, amount_out, fee)
+    return v2_impact_terms(r_in, r_out, amount_in, amount_out, fee)
+
+
+def pool_impact_ppm(original, zero_for_one: bool, amount_in: int, amount_out: int) -> int:
+    """Impact of a trade against the mid of ``original`` (a ``mevbot.amm`` pool before any part)."""
+    return _impact(*pool_impact_terms(original, zero_for_one, amount_in, amount_out))

@@ -25,7 +25,7 @@ from mevbot.amm.base import PoolState
 from mevbot.amm.cycle import optimize_cycle
 from mevbot.errors import AmmError
 
-from services.validator.impact import PPM, path_impact_ppm, pool_impact_ppm
+from services.validator.impact import PPM, _impact, impact_ppm_float, path_impact_ppm, pool_impact_terms
 
 PathHop = tuple[PoolState, bool]  # (pool, zero_for_one)
 
@@ -95,11 +95,21 @@ class _Book:
         Nothing is mutated: a path through each pool once (a cycle; a variant replaces a hop by a
         pool not on the path) reads each hop off the current state (:func:`_swap_read_only`), a
         path that used a pool twice would run on scratch copies."""
+        return self.probe(path, amount_in, limits, measure=False)[0]
+
+    def probe(self, path: Sequence[PathHop], amount_in: int, limits: Limits, *,
+              measure: bool = True) -> tuple[tuple[list[int], list[int], list[int]] | None, float]:
+        """:meth:`trial`'s verdict, and with ``measure`` how much of the limits the size uses: the
+        largest of each hop's unrounded impact, the path's and the ticks crossed as a fraction of
+        its limit (at most 1.0 when the trial passes; ``inf`` when a hop cannot take the input).
+        The fraction only steers :func:`max_size_within_limits`; the verdict alone decides."""
         reuse = len({p.address for p, _ in path}) != len(path)
         scratch: dict[str, PoolState] = {}
         amounts = [amount_in]
         impacts: list[int] = []
         ticks: list[int] = []
+        load = 0.0
+        keep = 1.0  # the path's unrounded 1 - impact (for the measure)
         a = amount_in
         for pool, zfo in path:
             addr = pool.address
@@ -113,20 +123,28 @@ class _Book:
                 else:
                     used, out, crossed_now = _swap_read_only(self.current[addr], zfo, a)
             except AmmError:
-                return None
+                return None, _INF
             if used != a:  # ran out of liquidity: the contract would not take it all
-                return None
+                return None, _INF
             a = out
             amounts.append(a)
             crossed = self.ticks[addr] + crossed_now
-            impact = pool_impact_ppm(self.original[addr], zfo, amounts[-2], a)
+            num, den = pool_impact_terms(self.original[addr], zfo, amounts[-2], a)
+            impact = _impact(num, den)
+            if measure:
+                exact_ppm = impact_ppm_float(num, den)
+                keep *= 1.0 - exact_ppm / PPM
+                load = max(load, _fraction(exact_ppm, limits.max_hop_impact_ppm),
+                           _fraction(crossed, limits.max_ticks_crossed))
             if impact > limits.max_hop_impact_ppm or crossed > limits.max_ticks_crossed:
-                return None
+                return None, load
             impacts.append(impact)
             ticks.append(crossed)
+        if measure:
+            load = max(load, _fraction((1.0 - keep) * PPM, limits.max_path_impact_ppm))
         if path_impact_ppm(impacts) > limits.max_path_impact_ppm:
-            return None
-        return amounts, impacts, ticks
+            return None, load
+        return (amounts, impacts, ticks), load
 
     def commit(self, path: Sequence[PathHop], amount_in: int, ticks: Sequence[int]) -> None:
         a = amount_in
@@ -162,33 +180,96 @@ def _swap_read_only(state: PoolState, zero_for_one: bool, amount_in: int) -> tup
     return used, out, crossed
 
 
-def max_size_within_limits(book: _Book, path: Sequence[PathHop], limits: Limits) -> int:
-    """Largest input in [0, limits.max_input] whose trial passes every limit (impact is monotone)."""
+def max_size_within_limits(book: _Book, path: Sequence[PathHop], limits: Limits,
+                           fails_at: tuple[int, float] | None = None) -> int:
+    """Largest input in [0, limits.max_input] whose trial passes every limit (impact is monotone).
+
+    What a bisection over the trials finds (an input that passes while one wei more fails), in fewer
+    trials: once an input passed, each guess interpolates where the used fraction of the limits
+    (:meth:`_Book.probe`, smooth in the input where a bisection only sees pass / fail) reaches 1
+    between the largest passing and the smallest failing input so far (regula falsi with the
+    Illinois correction), and a bisection step follows any guess that did not halve the interval (a
+    step-shaped limit such as ticks crossed, or a refused hop), so it never takes more than about
+    twice the bisection's ~log2(max_input) trials. The verdict is exact; near the boundary it can
+    saw-tooth (an intermediate amount rounds down by one unit, the next hop's impact jumps), and
+    there either search may stop at another tooth than the other would, a few units of the
+    intermediate token apart (tests/unit/validator/test_split_trial.py).
+
+    ``fails_at``: ``(input, its probe's load)`` of an input known to fail (e.g. the unconstrained
+    optimum), searched below instead of from ``limits.max_input``.
+    """
     lo, hi = 0, limits.max_input
     if hi <= 0:
         return 0
-    if book.trial(path, hi, limits) is not None:
-        return hi
+    if fails_at is not None and fails_at[0] <= hi:
+        hi, load_hi = fails_at
+    else:
+        verdict, load_hi = book.probe(path, hi, limits)
+        if verdict is not None:
+            return hi
+    # until an input passes, halve as the bisection does (hi/2, hi/4, ...): a very small input can
+    # fail too (its output rounds down to a large impact), so the smooth part of the measure is
+    # only known to lie between a passing input and a failing one
+    load_lo = _INF
+    moved = 0  # the end the last trial moved: -1 lo, +1 hi
+    bisect = False
     while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if book.trial(path, mid, limits) is not None:
-            lo = mid
+        width = hi - lo
+        if lo == 0 and not bisect and 1.0 < load_hi < _INF:
+            # nothing passed yet: impact grows about in proportion to the input, aim just under
+            # where the limit would be reached
+            x = min(max(int(hi / load_hi * 0.95), 1), hi - 1)
+        elif bisect or lo == 0 or not load_lo < 1.0 < load_hi < _INF:
+            x = lo + width // 2
         else:
-            hi = mid
+            x = lo + int(width * ((1.0 - load_lo) / (load_hi - load_lo)))
+            x = min(max(x, lo + 1), hi - 1)
+        verdict, load = book.probe(path, x, limits)
+        if verdict is not None:
+            lo, load_lo = x, min(load, 1.0)
+            if moved == -1:  # Illinois: the end left behind twice pulls half as hard
+                load_hi = 1.0 + (load_hi - 1.0) / 2
+            moved = -1
+        else:
+            hi, load_hi = x, max(load, 1.0)
+            if moved == 1:
+                load_lo = 1.0 - (1.0 - load_lo) / 2
+            moved = 1
+        bisect = not bisect and hi - lo > width // 2
     return lo
+
+
+def _fraction(value: float, limit: int) -> float:
+    """``value`` as a fraction of ``limit`` (a limit of 0: 0 when nothing is used, else inf)."""
+    if limit > 0:
+        return value / limit
+    return 0.0 if value <= 0 else _INF
+
+
+_INF = float("inf")
 
 
 def _best_part(book: _Book, path: Sequence[PathHop], limits: Limits,
                part_cost: Callable[[int], int]) -> Part | None:
-    cap = max_size_within_limits(book, path, limits)
-    if cap <= 0:
+    """The most profitable single part on ``path`` within ``limits``: the optimum itself when it
+    keeps every limit (no search at all), else the optimum below the largest input that does."""
+    if limits.max_input <= 0:
         return None
-    sized = optimize_cycle(book.path_on_current(path), cap)
+    on_current = book.path_on_current(path)
+    sized = optimize_cycle(on_current, limits.max_input)
     if sized is None:
         return None
-    trial = book.trial(path, sized.amount_in, limits)
+    trial, load = book.probe(path, sized.amount_in, limits)
     if trial is None:
-        return None
+        cap = max_size_within_limits(book, path, limits, fails_at=(sized.amount_in, load))
+        if cap <= 0:
+            return None
+        sized = optimize_cycle(on_current, cap)
+        if sized is None:
+            return None
+        trial = book.trial(path, sized.amount_in, limits)
+        if trial is None:
+            return None
     amounts, impacts, ticks = trial
     return Part(
         pools=tuple(p.address for p, _ in path),
