@@ -56,3 +56,13 @@ async def test_plain_and_finished_tasks_end_at_once() -> None:
     start = time.monotonic()
     assert await cancel_and_wait([done, plain]) == set()
     assert plain.cancelled() and time.monotonic() - start < 0.5
+
+
+async def test_a_task_that_failed_has_its_exception_retrieved() -> None:
+    async def fails() -> None:
+        raise RuntimeError("boom")
+
+    task = asyncio.create_task(fails())
+    await asyncio.sleep(0)
+    assert await cancel_and_wait([task]) == set()
+    assert task._log_traceback is False  # retrieved: no "exception was never retrieved" at GC

@@ -19,6 +19,7 @@ RECANCEL_EVERY_S = 0.2
 
 async def cancel_and_wait(tasks: Iterable[asyncio.Task[Any]], timeout_s: float = 10.0) -> set[asyncio.Task[Any]]:
     """Cancel ``tasks`` until each has ended, for at most ``timeout_s``; the tasks still running."""
+    tasks = list(tasks)
     pending = {task for task in tasks if not task.done()}
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
@@ -29,4 +30,7 @@ async def cancel_and_wait(tasks: Iterable[asyncio.Task[Any]], timeout_s: float =
         if left_s <= 0:
             break
         _, pending = await asyncio.wait(pending, timeout=min(RECANCEL_EVERY_S, left_s))
+    for task in tasks:  # as gather(return_exceptions=True) did: no "exception never retrieved"
+        if task.done() and not task.cancelled():
+            task.exception()
     return pending
