@@ -101,9 +101,9 @@ class RpcProbe:
     ``result``), and back to "ready" at the first good one: a dead endpoint is reported within
     about ``failure_threshold x (cache_s + timeout_s)`` of probing.
 
-    One HTTP client serves every refresh (keep-alive), made at the first: building an
-    ``httpx.AsyncClient`` costs ~36 ms of CPU (its TLS context loads the CA store), which a
-    client per refresh spent on the service's event loop every ``cache_s`` while probed.
+    One HTTP client serves every refresh (keep-alive), built in a worker thread at the first:
+    building an ``httpx.AsyncClient`` costs ~36 ms of CPU (its TLS context loads the CA store),
+    which a client per refresh spent on the service's event loop every ``cache_s`` while probed.
     """
 
     def __init__(self, url: str, *, timeout_s: float = CHECK_TIMEOUT_S, cache_s: float = 2.0,
@@ -143,8 +143,8 @@ class RpcProbe:
                 self.ok = False
 
     async def _ask(self) -> bool:
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.timeout_s)
+        if self._client is None:  # built off the event loop: even once, ~36 ms is a stall
+            self._client = await asyncio.to_thread(httpx.AsyncClient, timeout=self.timeout_s)
             self.clients_made += 1
         try:
             reply = await self._client.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId",
