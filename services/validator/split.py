@@ -182,7 +182,8 @@ def _swap_read_only(state: PoolState, zero_for_one: bool, amount_in: int) -> tup
 
 def max_size_within_limits(book: _Book, path: Sequence[PathHop], limits: Limits,
                            fails_at: tuple[int, float] | None = None) -> int:
-    """Largest input in [0, limits.max_input] whose trial passes every limit (impact is monotone).
+    """Largest input in [0, limits.max_input] whose trial passes every limit (impact grows with
+    the input, up to rounding).
 
     What a bisection over the trials finds (an input that passes while one wei more fails), in fewer
     trials: once an input passed, each guess interpolates where the used fraction of the limits
@@ -207,9 +208,9 @@ def max_size_within_limits(book: _Book, path: Sequence[PathHop], limits: Limits,
         verdict, load_hi = book.probe(path, hi, limits)
         if verdict is not None:
             return hi
-    # until an input passes, halve as the bisection does (hi/2, hi/4, ...): a very small input can
-    # fail too (its output rounds down to a large impact), so the smooth part of the measure is
-    # only known to lie between a passing input and a failing one
+    # until an input passes, aim below the failing end where the limit would be reached (or halve
+    # it when its measure cannot say): 0 is not a usable passing end, since a very small input can
+    # fail too (its output rounds down to a large impact)
     load_lo = _INF
     moved = 0  # the end the last trial moved: -1 lo, +1 hi
     bisect = False
