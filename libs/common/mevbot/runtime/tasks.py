@@ -2,9 +2,10 @@
 
 ``task.cancel()`` then ``await task`` is not enough when a library swallows the cancellation:
 nats-py's internal flush (``Client._flush_pending``) catches ``CancelledError`` and returns, so a
-task cancelled while inside it runs on, and a shutdown that awaits it waits forever (seen in CI:
-an ingest engine that did not stop after a NATS restart). :func:`cancel_and_wait` cancels again
-while a task is still running, and gives up after a bound, reporting what is left.
+task cancelled while inside it runs on, and a shutdown that awaits it waits forever (what a CI
+hang looked like: an ingest engine still running after its test cancelled it, following a NATS
+restart; not reproduced here). :func:`cancel_and_wait` cancels again while a task is still
+running, and gives up after a bound, reporting what is left.
 """
 
 from __future__ import annotations
