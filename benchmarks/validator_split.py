@@ -18,26 +18,22 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from unittest.mock import patch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mevbot.amm.loaders import load_initial_pool_states
 from mevbot.amm.v2 import UniswapV2Pool
 
 from services.validator.split import Limits, _Book, max_size_within_limits, recommend
-from tests.shared_data import ARBITRUM_DATA
+from tests.unit.validator.test_split_trial import COMPLETE, STATES, bisection, counted_probes
 
 LIMITS = Limits(5_000, 10_000, 10, 10**24)
 
 
 def cases() -> list[tuple[UniswapV2Pool, object, bool]]:
-    states = load_initial_pool_states(ARBITRUM_DATA / "initial_pool_states.json", ARBITRUM_DATA / "pools.json")
-    complete = sorted(a for a, (_, ok) in states.items() if ok)
     rng = random.Random(3)
     out = []
-    for address in complete[:30]:
-        v3 = states[address][0]
+    for address in COMPLETE[:30]:
+        v3 = STATES[address][0]
         price = (v3.sqrt_price_x96 / 2**96) ** 2
         r0 = 10 ** rng.uniform(18, 24)
         for zero_for_one in (True, False):
@@ -45,20 +41,6 @@ def cases() -> list[tuple[UniswapV2Pool, object, bool]]:
                 v2 = UniswapV2Pool("0x" + "cd" * 20, v3.token0, v3.token1, int(r0), max(1, int(r0 * price * off)), 3000)
                 out.append((v2, v3, zero_for_one))
     return out
-
-
-def bisection(book: _Book, path: list, limits: Limits) -> int:
-    """The reference: plain bisection over the trials (what the search did before)."""
-    lo, hi = 0, limits.max_input
-    if book.trial(path, hi, limits) is not None:
-        return hi
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if book.trial(path, mid, limits) is not None:
-            lo = mid
-        else:
-            hi = mid
-    return lo
 
 
 def main() -> None:
@@ -72,19 +54,11 @@ def main() -> None:
         decisions = [recommend(path, LIMITS, lambda amount: 10**9, {}, 3) for path in paths]
         timings.append(time.perf_counter() - start)
     probes = {"search": 0, "bisection": 0}
-    real_probe = _Book.probe
-    counting = {"n": 0}
-
-    def counted(self: _Book, *a: object, **k: object) -> object:
-        counting["n"] += 1
-        return real_probe(self, *a, **k)
-
-    with patch.object(_Book, "probe", counted):
-        for path in paths:
-            for name, search in (("search", max_size_within_limits), ("bisection", bisection)):
-                counting["n"] = 0
+    for path in paths:
+        for name, search in (("search", max_size_within_limits), ("bisection", bisection)):
+            with counted_probes() as counter:
                 search(_Book([p for p, _ in path]), path, LIMITS)
-                probes[name] += counting["n"]
+            probes[name] += counter["n"]
     print(json.dumps({
         "cases": len(paths), "decisions": sum(d is not None for d in decisions),
         "recommend_all_ms": round(statistics.median(timings) * 1e3, 1),

@@ -81,9 +81,10 @@ def test_trials_and_the_largest_size_within_limits_match_the_copying_reference()
     assert checked > 500
 
 
-def _bisection(book: _Book, path, limits: Limits) -> int:
+def bisection(book: _Book, path, limits: Limits) -> int:
     """The largest size within the limits by plain bisection over the trials (the reference: what
-    ``max_size_within_limits`` computed before it interpolated)."""
+    ``max_size_within_limits`` computed before it interpolated; ``benchmarks/validator_split.py``
+    counts its trials too)."""
     lo, hi = 0, limits.max_input
     if hi <= 0:
         return 0
@@ -98,6 +99,20 @@ def _bisection(book: _Book, path, limits: Limits) -> int:
     return lo
 
 
+@contextmanager
+def counted_probes():
+    """Counts every ``_Book.probe`` (each trial is one) while active, in the yielded ``{"n": ...}``."""
+    real_probe = _Book.probe
+    counter = {"n": 0}
+
+    def counting_probe(self, *args, **kwargs):
+        counter["n"] += 1
+        return real_probe(self, *args, **kwargs)
+
+    with patch.object(_Book, "probe", counting_probe):
+        yield counter
+
+
 def test_the_interpolating_search_lands_on_a_boundary_near_the_bisections_in_half_the_trials() -> None:
     """Both searches return an input that passes while one wei more fails. Near the boundary the
     verdict saw-tooths (an intermediate amount of a few hundred units rounds down by one, the next
@@ -108,13 +123,6 @@ def test_the_interpolating_search_lands_on_a_boundary_near_the_bisections_in_hal
     rng = random.Random(17)
     searched = bisected = cases = found_more = 0
     sizes = {"bisection": 0, "search": 0}
-    real_probe = _Book.probe
-    counter = {"n": 0}
-
-    def counting_probe(self, *args, **kwargs):
-        counter["n"] += 1
-        return real_probe(self, *args, **kwargs)
-
     for address in COMPLETE[:24]:
         v3 = STATES[address][0]
         price = (v3.sqrt_price_x96 / 2**96) ** 2
@@ -128,9 +136,8 @@ def test_the_interpolating_search_lands_on_a_boundary_near_the_bisections_in_hal
                                       10 ** rng.randint(15, 30)),
                                Limits(7_500, 15_000, 5, 10**24), Limits(100, 200, 0, 10**20)):
                     book = _Book([v2, v3])
-                    with patch.object(_Book, "probe", counting_probe):
-                        counter["n"] = 0
-                        want = _bisection(book, path, limits)
+                    with counted_probes() as counter:
+                        want = bisection(book, path, limits)
                         bisected += counter["n"]
                         counter["n"] = 0
                         got = max_size_within_limits(book, path, limits)
